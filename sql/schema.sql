@@ -1,0 +1,8 @@
+-- Serialise concurrent installs: CREATE OR REPLACE on the same function from two
+-- sessions fails with "tuple concurrently updated".
+SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('idsql install'));
+
+CREATE SCHEMA IF NOT EXISTS idsql;
+
+COMMENT ON SCHEMA idsql IS
+'pyidsql: ID logic kept inside PostgreSQL (prefixed IDs, table IDs, sequence repair, state versions, ID negotiation).';
