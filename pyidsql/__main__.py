@@ -1,0 +1,5 @@
+import sys
+
+from pyidsql.cli import main
+
+sys.exit(main())

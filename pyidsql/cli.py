@@ -1,0 +1,166 @@
+"""The ``pyidsql`` command: thin argument parsing over the same wrappers the library exports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+
+from pyidsql import __version__
+
+
+def _dsn(args: argparse.Namespace) -> str:
+    dsn = args.dsn or os.environ.get("PYIDSQL_DSN") or os.environ.get("DATABASE_URL")
+    if not dsn:
+        from pyidsql import embedded
+
+        dsn = embedded.running_dsn()
+    if not dsn:
+        raise SystemExit(
+            "pyidsql: no database given: pass --dsn, set PYIDSQL_DSN, or start one with 'pyidsql up'"
+        )
+    return dsn
+
+
+def _connect(args: argparse.Namespace, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(_dsn(args), autocommit=autocommit)
+    except psycopg.OperationalError as exc:
+        raise SystemExit(f"pyidsql: cannot connect: {exc}".rstrip()) from exc
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from pyidsql import install
+
+    with _connect(args) as conn:
+        version = install.install(conn, channel="cli")
+    print(f"idsql {version} installed")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from pyidsql import install
+
+    with _connect(args) as conn:
+        st = install.status(conn)
+    if not st.installed:
+        print("idsql is not installed")
+        return 1
+    print(f"idsql {st.version} (installed through {st.channel} at {st.installed_at:%Y-%m-%d %H:%M:%S%z})")
+    print(f"  functions: {st.functions}  tables: {st.tables}  triggers on user tables: {st.user_triggers}")
+    if st.version != __version__:
+        print(f"  this pyidsql is {__version__}: run 'pyidsql install' to upgrade")
+    return 0
+
+
+def cmd_uninstall(args: argparse.Namespace) -> int:
+    from pyidsql import install
+
+    with _connect(args) as conn:
+        try:
+            install.uninstall(conn, force=args.force)
+        except install.UninstallRefused as exc:
+            print(f"pyidsql: {exc}", file=sys.stderr)
+            return 1
+    print("idsql uninstalled")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from pyidsql import install
+
+    sys.stdout.write(install.psql_script())
+    return 0
+
+
+def cmd_next_id(args: argparse.Namespace) -> int:
+    import pyidsql
+
+    with _connect(args) as conn:
+        if args.n == 1:
+            ids = [pyidsql.generate_id(conn, args.prefix)]
+        else:
+            ids = pyidsql.bulk_generate_ids(conn, args.prefix, args.n)
+    print("\n".join(ids))
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    import pyidsql
+
+    with _connect(args) as conn:
+        report = pyidsql.id_health_check(conn)
+    print(json.dumps(report, indent=2))
+    return 0 if report.get("status") == "healthy" else 1
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from pyidsql import embedded
+
+    print(embedded.up())
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from pyidsql import embedded
+
+    embedded.down()
+    print("embedded PostgreSQL stopped")
+    return 0
+
+
+def cmd_psql(args: argparse.Namespace) -> int:
+    from pyidsql import embedded
+
+    return embedded.psql(args.dsn, args.psql_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pyidsql", description="ID logic kept inside PostgreSQL.")
+    parser.add_argument("--version", action="version", version=f"pyidsql {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--dsn", help="connection string (default: $PYIDSQL_DSN, $DATABASE_URL, or 'pyidsql up')")
+        p.set_defaults(func=func)
+        return p
+
+    add("install", cmd_install, "install or upgrade the idsql schema (idempotent)")
+    add("status", cmd_status, "show the installed version, its channel and objects")
+    p = add("uninstall", cmd_uninstall, "drop the idsql schema")
+    p.add_argument("--force", action="store_true", help="also drop user objects that depend on idsql")
+    add("sql", cmd_sql, "print the install script for psql -f")
+    p = add("next-id", cmd_next_id, "generate the next ID(s) for a prefix and commit")
+    p.add_argument("prefix", help="prefix, e.g. CUS")
+    p.add_argument("-n", type=int, default=1, help="how many consecutive IDs (default 1)")
+    add("health", cmd_health, "run id_health_check() and print its report")
+    add("up", cmd_up, "start the embedded PostgreSQL with idsql installed and print its DSN")
+    add("down", cmd_down, "stop the embedded PostgreSQL started by 'pyidsql up'")
+    p = add("psql", cmd_psql, "open psql on the database (default: the embedded one)")
+    p.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments passed to psql")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except psycopg.Error as exc:
+        diag = exc.diag
+        print(f"pyidsql: {diag.message_primary or exc}", file=sys.stderr)
+        if diag.message_detail:
+            print(f"DETAIL: {diag.message_detail}", file=sys.stderr)
+        if diag.message_hint:
+            print(f"HINT: {diag.message_hint}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
