@@ -1,0 +1,59 @@
+CREATE OR REPLACE FUNCTION idsql.generate_id(prefix text)
+    RETURNS text
+    LANGUAGE plpgsql
+    VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Return the next ID for a prefix, e.g. 'CUS' -> 'CUS-AAA0001'; the first call
+ * creates the prefix (gapless, 4 digits, 3 letters).
+ *
+ * Gapless mode: one UPDATE of the counter row, which stays locked until the
+ * caller's transaction ends, so concurrent callers of one prefix queue (and
+ * honour lock_timeout) and a rollback gives the number back. Under REPEATABLE
+ * READ or SERIALIZABLE a concurrent caller gets 40001: retry the transaction.
+ * Fast mode: nextval() on the prefix's sequence; never waits, a rollback
+ * leaves a hole. The UPDATE only matches gapless rows, so a caller that read
+ * the mode just before it changed loops once and reads it again.
+ */
+DECLARE
+    v_seq regclass;
+    v_digits integer;
+    v_min_letters integer;
+    v_ordinal bigint;
+BEGIN
+    LOOP
+        SELECT c.fast_seq, c.digits, c.min_letters
+          INTO v_seq, v_digits, v_min_letters
+          FROM idsql.prefix_counter AS c
+         WHERE c.prefix = generate_id.prefix AND c.mode = 'fast';
+        IF FOUND THEN
+            v_ordinal := nextval(v_seq);
+        ELSE
+            UPDATE idsql.prefix_counter AS c
+               SET last_value = c.last_value + 1,
+                   updated_at = now()
+             WHERE c.prefix = generate_id.prefix AND c.mode = 'gapless'
+            RETURNING c.last_value, c.digits, c.min_letters
+                 INTO v_ordinal, v_digits, v_min_letters;
+            IF NOT FOUND THEN
+                -- First use of the prefix (or it just turned fast: loop).
+                PERFORM idsql._check_prefix(generate_id.prefix);
+                INSERT INTO idsql.prefix_counter AS c (prefix, last_value)
+                VALUES (generate_id.prefix, 1)
+                ON CONFLICT ON CONSTRAINT prefix_counter_pkey DO UPDATE
+                    SET last_value = c.last_value + 1,
+                        updated_at = now()
+                    WHERE c.mode = 'gapless'
+                RETURNING c.last_value, c.digits, c.min_letters
+                     INTO v_ordinal, v_digits, v_min_letters;
+            END IF;
+        END IF;
+        EXIT WHEN v_ordinal IS NOT NULL;
+    END LOOP;
+    RETURN idsql._format_ordinal(generate_id.prefix, v_ordinal, v_digits, v_min_letters);
+END
+$$;
+
+COMMENT ON FUNCTION idsql.generate_id(text) IS
+'Return the next ID for a prefix, e.g. CUS-AAA0001; creates the prefix on first use; atomic under any concurrency.';
