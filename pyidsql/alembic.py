@@ -1,0 +1,189 @@
+"""Install idsql through Alembic: pyidsql's migration branch and its own environment.
+
+pyidsql ships an Alembic branch labelled ``idsql`` (revisions ``idsql_0001``, …) in
+``pyidsql:migrations/versions``. It runs two ways:
+
+* inside an application's Alembic project: add the folder to ``version_locations`` and run
+  ``alembic upgrade heads``; the revisions are recorded in the application's version table;
+* on its own: :func:`upgrade` / :func:`downgrade` run pyidsql's environment
+  (``migrations/env.py``), which records them in a separate version table,
+  :data:`VERSION_TABLE`, so it never touches an application's ``alembic_version``.
+
+The revisions call :func:`execute_script` and :func:`drop_schema` below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from alembic import command
+from alembic import op as _op
+from alembic.config import Config
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from pyidsql import _resources, install
+
+BRANCH = "idsql"
+"""The branch label of pyidsql's revisions: ``alembic upgrade idsql@head``."""
+
+VERSION_TABLE = "idsql_alembic_version"
+"""The version table of pyidsql's own environment (an application's stays ``alembic_version``)."""
+
+ConnOrUrl = str | Connection | Engine
+
+
+def migrations_dir() -> Path:
+    """Return the folder of pyidsql's Alembic environment (``env.py``, ``versions/``)."""
+    return _resources.MIGRATIONS_DIR
+
+
+def version_locations() -> str:
+    """Return the path to add to an application's ``version_locations``.
+
+    The same folder as the package resource ``pyidsql:migrations/versions``.
+    """
+    return str(migrations_dir() / "versions")
+
+
+def make_config(conn_or_url: ConnOrUrl | None = None) -> Config:
+    """Return an Alembic config for pyidsql's own environment, bound to *conn_or_url*.
+
+    *conn_or_url* is a libpq connection string or URL (``postgresql://…``, or a SQLAlchemy URL
+    naming its driver such as ``postgresql+psycopg://…``), a SQLAlchemy ``Engine``, or a
+    SQLAlchemy ``Connection``.
+    """
+    cfg = Config()
+    # Config values are %-interpolated: escape the path.
+    cfg.set_main_option("script_location", str(migrations_dir()).replace("%", "%%"))
+    if conn_or_url is not None:
+        cfg.attributes["connection"] = (
+            engine_for(conn_or_url) if isinstance(conn_or_url, str) else conn_or_url
+        )
+    return cfg
+
+
+def engine_for(url: str) -> Engine:
+    """Return an engine for a libpq connection string or URL, using psycopg 3 by default."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if "+" in scheme:  # a SQLAlchemy URL that names its driver
+        return sa.create_engine(url, poolclass=NullPool)
+    # psycopg reads both "postgresql://…" URLs and "host=… dbname=…" strings.
+    return sa.create_engine(
+        "postgresql+psycopg://", poolclass=NullPool, creator=lambda: psycopg.connect(url)
+    )
+
+
+def upgrade(conn_or_url: ConnOrUrl, revision: str = "heads", *, sql: bool = False) -> None:
+    """Upgrade idsql to *revision* through pyidsql's own environment and version table.
+
+    With a URL or an ``Engine`` the upgrade commits. With a ``Connection`` it commits unless the
+    connection is already in a transaction, which is then left to the caller (Alembic's rule).
+    ``sql=True`` prints the SQL instead of running it (Alembic's offline mode).
+    """
+    _run(command.upgrade, conn_or_url, revision, sql)
+
+
+def downgrade(conn_or_url: ConnOrUrl, revision: str = "base", *, sql: bool = False) -> None:
+    """Downgrade idsql to *revision* (``base`` drops the schema) through pyidsql's environment.
+
+    Refuses, raising :class:`DowngradeRefused`, while objects outside idsql depend on it.
+    """
+    _run(command.downgrade, conn_or_url, revision, sql)
+
+
+def _run(func: Any, conn_or_url: ConnOrUrl, revision: str, sql: bool) -> None:
+    if sql:
+        cfg = make_config()
+        if not isinstance(conn_or_url, str):
+            raise TypeError("offline mode (sql=True) takes a URL, not a connection")
+        cfg.set_main_option("sqlalchemy.url", conn_or_url.replace("%", "%%"))
+        func(cfg, revision, sql=True)
+        return
+    cfg = make_config(conn_or_url)
+    try:
+        func(cfg, revision)
+    finally:
+        if isinstance(conn_or_url, str):
+            cfg.attributes["connection"].dispose()
+
+
+# --- helpers the revision files call ---------------------------------------------------------
+
+
+class DowngradeRefused(install.UninstallRefused):
+    """Objects outside idsql still use it, so the Alembic downgrade would drop them."""
+
+    def __init__(self, dependents: list[str]) -> None:
+        # Same data as UninstallRefused, with advice that fits a migration instead of --force.
+        self.dependents = dependents
+        listing = "\n  ".join(dependents)
+        RuntimeError.__init__(
+            self,
+            f"idsql is still in use by {len(dependents)} object(s):\n  {listing}\n"
+            "Drop or change them first, in a migration that depends on idsql "
+            "(Alembic downgrades it before idsql).",
+        )
+
+
+def execute_script(script: str) -> None:
+    """Run a multi-statement SQL script in the current migration.
+
+    Online it goes to the driver unparsed (no bind parameters, so ``:`` and ``%`` in the SQL are
+    left alone); offline (``--sql``) it is written out verbatim.
+    """
+    ctx = _op.get_context()
+    if ctx.as_sql:
+        ctx.impl.static_output(script)
+        return
+    _op.get_bind().exec_driver_sql(script, execution_options={"no_parameters": True})
+
+
+def drop_schema() -> None:
+    """Drop the idsql schema in the current migration; refuse while user objects depend on it."""
+    ctx = _op.get_context()
+    if ctx.as_sql:
+        # No database to look at: the script checks for itself when it runs.
+        ctx.impl.static_output(_GUARDED_DROP)
+        return
+    driver = _op.get_bind().connection.driver_connection
+    if isinstance(driver, psycopg.Connection):
+        found = install.dependents(driver)
+    else:
+        found = _dependents_any_driver(_op.get_bind())
+    if found:
+        raise DowngradeRefused(found)
+    _op.execute("DROP SCHEMA IF EXISTS idsql CASCADE")
+
+
+def _dependents_any_driver(bind: Connection) -> list[str]:
+    exists = bind.exec_driver_sql(
+        "SELECT pg_catalog.to_regnamespace('idsql') IS NOT NULL",
+        execution_options={"no_parameters": True},
+    ).scalar()
+    if not exists:
+        return []
+    rows = bind.exec_driver_sql(install._DEPENDENTS, execution_options={"no_parameters": True})
+    return [r[0] for r in rows]
+
+
+_GUARDED_DROP = f"""DO $idsql$
+DECLARE
+    found text;
+BEGIN
+    SELECT pg_catalog.string_agg(d, ', ') INTO found
+      FROM ({install._DEPENDENTS.strip()}) AS dependents(d);
+    IF found IS NOT NULL THEN
+        RAISE EXCEPTION 'idsql is still in use'
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'Used by: ' || found || '.',
+                  HINT = 'Drop or change those objects first.';
+    END IF;
+END
+$idsql$;
+
+DROP SCHEMA IF EXISTS idsql CASCADE;
+"""
