@@ -25,30 +25,33 @@ AsyncConnectable: TypeAlias = "psycopg.AsyncConnection[Any]"
 Params: TypeAlias = Sequence[Any]
 
 
-def raw_connection(conn: Connectable) -> psycopg.Connection[Any]:
-    """Return the psycopg connection behind *conn*, in the caller's transaction."""
-    if isinstance(conn, psycopg.Connection):
-        return conn
+def _sa_connection(conn: Any) -> sqlalchemy.Connection:
     import sqlalchemy
     import sqlalchemy.orm
 
-    sa_conn = conn.connection() if isinstance(conn, sqlalchemy.orm.Session) else conn
-    if isinstance(sa_conn, sqlalchemy.Connection):
-        driver = sa_conn.connection.driver_connection
-        if isinstance(driver, psycopg.Connection):
-            return driver
+    if isinstance(conn, sqlalchemy.orm.Session):
+        return conn.connection()
+    if isinstance(conn, sqlalchemy.Connection):
+        return conn
     raise TypeError(
-        f"pyidsql needs a psycopg 3 connection, an SQLAlchemy Connection or Session on the "
-        f"psycopg driver (postgresql+psycopg://…); got {type(conn).__name__}"
+        "pyidsql needs a psycopg 3 Connection, or an SQLAlchemy Connection or Session; "
+        f"got {type(conn).__name__}"
     )
 
 
 def fetch_all(conn: Connectable, query: LiteralString, params: Params = ()) -> list[tuple[Any, ...]]:
-    """Run *query* and return all rows."""
-    raw = raw_connection(conn)
-    with translate_errors(), raw.cursor() as cur:
-        cur.execute(query, params)
-        return cur.fetchall()
+    """Run *query* and return all rows.
+
+    SQLAlchemy objects run it through ``exec_driver_sql``, so their autobegin,
+    events and ``commit()`` behave as for any other statement.
+    """
+    if isinstance(conn, psycopg.Connection):
+        with translate_errors(), conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+    sa_conn = _sa_connection(conn)
+    with translate_errors():
+        return [tuple(row) for row in sa_conn.exec_driver_sql(query, tuple(params)).fetchall()]
 
 
 def fetch_scalar(conn: Connectable, query: LiteralString, params: Params = ()) -> Any:

@@ -66,8 +66,14 @@ def by_sqlstate() -> dict[str, type[IdsqlError]]:
     return dict(_BY_SQLSTATE)
 
 
-def translate(exc: psycopg.Error) -> IdsqlError | None:
-    """Return the IdsqlError for a psycopg error with one of idsql's codes, else None."""
+def translate(exc: BaseException) -> IdsqlError | None:
+    """Return the IdsqlError for a psycopg error with one of idsql's codes, else None.
+
+    An SQLAlchemy ``DBAPIError`` is looked through to the psycopg error it wraps.
+    """
+    exc = getattr(exc, "orig", None) or exc
+    if not isinstance(exc, psycopg.Error):
+        return None
     cls = _BY_SQLSTATE.get(exc.sqlstate or "")
     if cls is None:
         return None
@@ -80,7 +86,7 @@ def translate_errors() -> Iterator[None]:
     """Re-raise idsql's own SQLSTATEs as IdsqlError subclasses; leave the rest alone."""
     try:
         yield
-    except psycopg.Error as exc:
+    except Exception as exc:
         mapped = translate(exc)
         if mapped is None:
             raise
