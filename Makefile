@@ -13,6 +13,8 @@ PY := $(VENV)/bin/python
 # Touched after a successful install: the install runs again when pyproject.toml changes.
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -ra
+# Python folders to lint; those not created yet are left out.
+LINT_PY := $(wildcard pyidsql tests bench)
 PG15_BINDIR ?= /usr/lib/postgresql/15/bin
 
 .PHONY: help venv system-deps lint test test-15 test-18 demo bench clean
@@ -26,7 +28,7 @@ venv: $(STAMP) ## Create .venv and install pyidsql with its test tools
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -qq -e '.[test]'
 	@touch $@
 
 system-deps: ## Install PostgreSQL 15 and plpgsql_check from Debian if missing (root only)
@@ -47,7 +49,7 @@ system-deps: ## Install PostgreSQL 15 and plpgsql_check from Debian if missing (
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$need >/dev/null
 
 lint: venv ## Lint the Python (ruff) and the SQL sources (sqlfluff)
-	$(VENV)/bin/ruff check pyidsql tests bench
+	$(VENV)/bin/ruff check $(LINT_PY)
 	$(VENV)/bin/sqlfluff lint sql/
 
 test: venv system-deps lint test-15 test-18 ## Lint, then test on PostgreSQL 15 (local) and 18 (embedded)
