@@ -10,11 +10,7 @@ AS $$
  */
 BEGIN
     IF p_counter.mode = 'fast' THEN
-        IF p_ordinal = 0 THEN
-            PERFORM setval(p_counter.fast_seq, 1, false);
-        ELSE
-            PERFORM setval(p_counter.fast_seq, p_ordinal, true);
-        END IF;
+        PERFORM setval(p_counter.fast_seq, p_ordinal, true);
     END IF;
     UPDATE idsql.prefix_counter AS c
        SET last_value = p_ordinal,

@@ -52,7 +52,8 @@ BEGIN
     IF configure_prefix.mode = 'fast' AND v_counter.mode = 'gapless' THEN
         IF v_seq IS NULL THEN
             v_seq_name := format('prefix_%s_seq', lower(configure_prefix.prefix));
-            EXECUTE format('CREATE SEQUENCE idsql.%I AS bigint MINVALUE 1 NO CYCLE', v_seq_name);
+            -- MINVALUE 0 so that setval(seq, 0) can mean "nothing issued yet".
+            EXECUTE format('CREATE SEQUENCE idsql.%I AS bigint MINVALUE 0 START 1 NO CYCLE', v_seq_name);
             v_seq := to_regclass(format('idsql.%I', v_seq_name));
             EXECUTE format('COMMENT ON SEQUENCE %s IS %L', v_seq,
                            format('Counter of prefix %s in fast mode (see idsql.prefix_counter).',
@@ -60,11 +61,7 @@ BEGIN
         ELSE
             EXECUTE format('ALTER SEQUENCE %s NO MAXVALUE', v_seq);
         END IF;
-        IF v_issued = 0 THEN
-            PERFORM setval(v_seq, 1, false);
-        ELSE
-            PERFORM setval(v_seq, v_issued, true);
-        END IF;
+        PERFORM setval(v_seq, v_issued, true);
     ELSIF configure_prefix.mode = 'gapless' AND v_counter.mode = 'fast' THEN
         EXECUTE format('ALTER SEQUENCE %s MAXVALUE %s', v_seq, greatest(v_issued, 1));
         PERFORM setval(v_seq, greatest(v_issued, 1), true);
