@@ -51,16 +51,17 @@ BEGIN
     v_seq := v_counter.fast_seq;
     IF configure_prefix.mode = 'fast' AND v_counter.mode = 'gapless' THEN
         IF v_seq IS NULL THEN
+            -- IF NOT EXISTS: a counter row deleted by hand leaves its sequence behind.
             v_seq_name := format('prefix_%s_seq', lower(configure_prefix.prefix));
-            -- MINVALUE 0 so that setval(seq, 0) can mean "nothing issued yet".
-            EXECUTE format('CREATE SEQUENCE idsql.%I AS bigint MINVALUE 0 START 1 NO CYCLE', v_seq_name);
+            EXECUTE format('CREATE SEQUENCE IF NOT EXISTS idsql.%I AS bigint NO CYCLE', v_seq_name);
             v_seq := to_regclass(format('idsql.%I', v_seq_name));
             EXECUTE format('COMMENT ON SEQUENCE %s IS %L', v_seq,
                            format('Counter of prefix %s in fast mode (see idsql.prefix_counter).',
                                   configure_prefix.prefix));
-        ELSE
-            EXECUTE format('ALTER SEQUENCE %s NO MAXVALUE', v_seq);
         END IF;
+        -- MINVALUE 0 so that setval(seq, 0) can mean "nothing issued yet"; NO MAXVALUE
+        -- lifts the cap a switch to gapless put on it.
+        EXECUTE format('ALTER SEQUENCE %s MINVALUE 0 NO MAXVALUE', v_seq);
         PERFORM setval(v_seq, v_issued, true);
     ELSIF configure_prefix.mode = 'gapless' AND v_counter.mode = 'fast' THEN
         EXECUTE format('ALTER SEQUENCE %s MAXVALUE %s', v_seq, greatest(v_issued, 1));
