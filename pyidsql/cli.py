@@ -102,22 +102,35 @@ def cmd_health(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from pyidsql import embedded
 
-    print(embedded.up())
+    try:
+        print(embedded.up())
+    except embedded.EmbeddedError as exc:
+        print(f"pyidsql: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
     from pyidsql import embedded
 
-    embedded.down()
-    print("embedded PostgreSQL stopped")
+    try:
+        stopped = embedded.down()
+    except embedded.EmbeddedError as exc:
+        print(f"pyidsql: {exc}", file=sys.stderr)
+        return 1
+    where = embedded.pgdata()
+    print(f"embedded PostgreSQL {'stopped' if stopped else 'was not running'} (data kept in {where})")
     return 0
 
 
 def cmd_psql(args: argparse.Namespace) -> int:
     from pyidsql import embedded
 
-    return embedded.psql(args.dsn, args.psql_args)
+    try:
+        return embedded.psql(args.dsn, args.psql_args)
+    except embedded.EmbeddedError as exc:
+        print(f"pyidsql: {exc}", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,12 +156,43 @@ def build_parser() -> argparse.ArgumentParser:
     add("up", cmd_up, "start the embedded PostgreSQL with idsql installed and print its DSN")
     add("down", cmd_down, "stop the embedded PostgreSQL started by 'pyidsql up'")
     p = add("psql", cmd_psql, "open psql on the database (default: the embedded one)")
-    p.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments passed to psql")
+    p.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments passed to psql, e.g. -c 'SELECT 1'")
     return parser
 
 
+def _split_psql_argv(rest: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split ``pyidsql psql ...`` into pyidsql's leading options and psql's arguments.
+
+    argparse cannot hand a REMAINDER that starts with an option (``-c``) to a positional, so
+    pyidsql's options (``--dsn``, ``--help``) are taken from the front by hand; the rest, from the
+    first other word (or after ``--``), goes to psql untouched.
+    """
+    ours: list[str] = []
+    i = 0
+    while i < len(rest):
+        word = rest[i]
+        if word == "--":
+            i += 1
+            break
+        if word == "--help" or word.startswith("--dsn="):
+            ours.append(word)
+        elif word == "--dsn" and i + 1 < len(rest):
+            ours += [word, rest[i + 1]]
+            i += 1
+        else:
+            break
+        i += 1
+    return ours, list(rest[i:])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["psql"]:
+        ours, theirs = _split_psql_argv(argv[1:])
+        args = build_parser().parse_args(["psql", *ours])
+        args.psql_args = theirs
+    else:
+        args = build_parser().parse_args(argv)
     try:
         result: int = args.func(args)
     except psycopg.Error as exc:
