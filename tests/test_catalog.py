@@ -1,0 +1,107 @@
+"""Contract tests over the catalog: what every idsql object promises, checked on a real install."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+import pyidsql
+import pyidsql.aio
+from pyidsql import _resources
+
+TESTS = Path(__file__).parent
+
+# SECURITY DEFINER functions, each with the reason it needs the owner's rights. Empty: none does.
+SECURITY_DEFINER_ALLOWED: dict[str, str] = {}
+
+PURE = {"format_id", "parse_id", "is_valid_id", "increment_id", "normalize_id"}
+
+
+@pytest.fixture
+def db(dsn: str) -> Any:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        yield c
+
+
+def _functions(db: psycopg.Connection[Any]) -> list[tuple[str, str, list[str] | None, bool, str, str | None]]:
+    return db.execute(
+        """
+        SELECT p.proname, p.oid::regprocedure::text, p.proconfig, p.prosecdef, p.provolatile::text,
+               obj_description(p.oid, 'pg_proc')
+          FROM pg_proc p
+         WHERE p.pronamespace = 'idsql'::regnamespace
+         ORDER BY 1, 2
+        """
+    ).fetchall()
+
+
+def public_names(db: psycopg.Connection[Any]) -> set[str]:
+    return {name for name, *_ in _functions(db) if not name.startswith(("_", "tg_"))}
+
+
+def test_every_function_pins_search_path(db: psycopg.Connection[Any]) -> None:
+    unpinned = [sig for _, sig, config, *_ in _functions(db)
+                if not any(c.startswith("search_path=") for c in config or [])]
+    assert unpinned == []
+
+
+def test_every_function_has_a_comment(db: psycopg.Connection[Any]) -> None:
+    assert [sig for _, sig, *_, comment in _functions(db) if not comment] == []
+
+
+def test_security_definer_only_where_allowed(db: psycopg.Connection[Any]) -> None:
+    definers = {sig for _, sig, _, secdef, *_ in _functions(db) if secdef}
+    assert definers == set(SECURITY_DEFINER_ALLOWED)
+
+
+def test_pure_functions_are_immutable(db: psycopg.Connection[Any]) -> None:
+    volatility = {name: vol for name, _, _, _, vol, _ in _functions(db)}
+    assert {name: volatility[name] for name in PURE} == dict.fromkeys(PURE, "i")
+
+
+def test_every_public_function_has_sync_and_async_wrappers(db: psycopg.Connection[Any]) -> None:
+    names = public_names(db)
+    assert names, "no public function found"
+    assert sorted(n for n in names if not callable(getattr(pyidsql, n, None))) == []
+    assert sorted(n for n in names if not callable(getattr(pyidsql.aio, n, None))) == []
+    assert set(pyidsql.__all__) >= names
+
+
+def test_every_public_function_has_a_test(db: psycopg.Connection[Any]) -> None:
+    source = "\n".join(p.read_text() for p in TESTS.glob("test_*.py"))
+    untested = sorted(n for n in public_names(db) if not re.search(rf"def test_{n}_?\w*\(", source))
+    assert untested == []
+
+
+def test_every_table_and_column_has_a_comment(db: psycopg.Connection[Any]) -> None:
+    missing = db.execute(
+        """
+        SELECT c.relname || coalesce('.' || a.attname, '')
+          FROM pg_class c
+          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE c.relnamespace = 'idsql'::regnamespace AND c.relkind IN ('r', 'p')
+           AND (obj_description(c.oid, 'pg_class') IS NULL
+                OR (a.attname IS NOT NULL AND col_description(c.oid, a.attnum) IS NULL))
+        """
+    ).fetchall()
+    assert missing == []
+
+
+def test_every_sql_file_is_in_the_manifest() -> None:
+    listed = {p.resolve() for p in _resources.sql_files()}
+    on_disk = {p.resolve() for p in _resources.SQL_DIR.rglob("*.sql")}
+    assert sorted(map(str, on_disk - listed)) == []
+    assert sorted(map(str, listed - on_disk)) == []
+
+
+def test_one_object_per_file_named_after_it() -> None:
+    for path in _resources.SQL_DIR.glob("functions/*.sql"):
+        created = re.findall(r"CREATE OR REPLACE FUNCTION idsql\.(\w+)\(", path.read_text())
+        assert created == [path.stem], path
+    for path in _resources.SQL_DIR.glob("tables/*.sql"):
+        created = re.findall(r"CREATE TABLE IF NOT EXISTS idsql\.(\w+)", path.read_text())
+        assert created == [path.stem], path
