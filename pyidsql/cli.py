@@ -62,6 +62,9 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     from pyidsql import install
 
     with _connect(args) as conn:
+        if not install.status(conn).installed:
+            print("idsql is not installed")
+            return 0
         try:
             install.uninstall(conn, force=args.force)
         except install.UninstallRefused as exc:

@@ -6,6 +6,7 @@ concatenating ``sql/`` in the order of ``sql/manifest.txt``.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,11 +49,16 @@ def psql_script() -> str:
 def install(conn: psycopg.Connection[Any], *, channel: str = "cli") -> str:
     """Install or upgrade idsql in the connection's database; return the installed version.
 
-    Runs in the caller's transaction (a savepoint if one is open); never commits.
+    Runs in the caller's transaction (a savepoint if one is open) and never commits it; an
+    autocommit connection gets a transaction of its own. Concurrent installs wait for each other
+    (an advisory lock held until the transaction ends).
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}")
-    with conn.transaction():
+    # conn.transaction() on an idle non-autocommit connection would BEGIN and then COMMIT:
+    # there the statements open the caller's transaction instead.
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with nullcontext() if idle and not conn.autocommit else conn.transaction():
         conn.execute(install_script().encode())
         conn.execute("UPDATE idsql.installation SET channel = %s", (channel,))
     return __version__
