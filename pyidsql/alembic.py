@@ -60,9 +60,7 @@ def make_config(conn_or_url: ConnOrUrl | None = None) -> Config:
     # Config values are %-interpolated: escape the path.
     cfg.set_main_option("script_location", str(migrations_dir()).replace("%", "%%"))
     if conn_or_url is not None:
-        cfg.attributes["connection"] = (
-            engine_for(conn_or_url) if isinstance(conn_or_url, str) else conn_or_url
-        )
+        cfg.attributes["connection"] = engine_for(conn_or_url) if isinstance(conn_or_url, str) else conn_or_url
     return cfg
 
 
@@ -72,37 +70,34 @@ def engine_for(url: str) -> Engine:
     if "+" in scheme:  # a SQLAlchemy URL that names its driver
         return sa.create_engine(url, poolclass=NullPool)
     # psycopg reads both "postgresql://…" URLs and "host=… dbname=…" strings.
-    return sa.create_engine(
-        "postgresql+psycopg://", poolclass=NullPool, creator=lambda: psycopg.connect(url)
-    )
+    return sa.create_engine("postgresql+psycopg://", poolclass=NullPool, creator=lambda: psycopg.connect(url))
 
 
-def upgrade(conn_or_url: ConnOrUrl, revision: str = "heads", *, sql: bool = False) -> None:
+def upgrade(conn_or_url: ConnOrUrl | None, revision: str = "heads", *, sql: bool = False) -> None:
     """Upgrade idsql to *revision* through pyidsql's own environment and version table.
 
     With a URL or an ``Engine`` the upgrade commits. With a ``Connection`` it commits unless the
     connection is already in a transaction, which is then left to the caller (Alembic's rule).
-    ``sql=True`` prints the SQL instead of running it (Alembic's offline mode).
+    ``sql=True`` prints the SQL instead (Alembic's offline mode) and connects to nothing.
     """
     _run(command.upgrade, conn_or_url, revision, sql)
 
 
-def downgrade(conn_or_url: ConnOrUrl, revision: str = "base", *, sql: bool = False) -> None:
-    """Downgrade idsql to *revision* (``base`` drops the schema) through pyidsql's environment.
+def downgrade(conn_or_url: ConnOrUrl | None, revision: str = "base", *, sql: bool = False) -> None:
+    """Downgrade idsql to *revision* through pyidsql's own environment; ``base`` drops the schema.
 
-    Refuses, raising :class:`DowngradeRefused`, while objects outside idsql depend on it.
+    Raises :class:`DowngradeRefused` while objects outside idsql depend on it. Offline
+    (``sql=True``) *revision* must be a range such as ``idsql_0001:base``.
     """
     _run(command.downgrade, conn_or_url, revision, sql)
 
 
-def _run(func: Any, conn_or_url: ConnOrUrl, revision: str, sql: bool) -> None:
+def _run(func: Any, conn_or_url: ConnOrUrl | None, revision: str, sql: bool) -> None:
     if sql:
-        cfg = make_config()
-        if not isinstance(conn_or_url, str):
-            raise TypeError("offline mode (sql=True) takes a URL, not a connection")
-        cfg.set_main_option("sqlalchemy.url", conn_or_url.replace("%", "%%"))
-        func(cfg, revision, sql=True)
+        func(make_config(), revision, sql=True)
         return
+    if conn_or_url is None:
+        raise TypeError("a connection or URL is required unless sql=True")
     cfg = make_config(conn_or_url)
     try:
         func(cfg, revision)
