@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 
 from pyidsql import __version__
+from pyidsql.errors import IdsqlError
 
 
 def _dsn(args: argparse.Namespace) -> str:
@@ -198,13 +199,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     try:
         result: int = args.func(args)
+    except IdsqlError as exc:
+        print(f"pyidsql: {exc}", file=sys.stderr)
+        return 2
     except psycopg.Error as exc:
         diag = exc.diag
-        print(f"pyidsql: {diag.message_primary or exc}", file=sys.stderr)
-        if diag.message_detail:
-            print(f"DETAIL: {diag.message_detail}", file=sys.stderr)
-        if diag.message_hint:
-            print(f"HINT: {diag.message_hint}", file=sys.stderr)
+        lines = [f"pyidsql: {diag.message_primary or exc}"]
+        lines += [f"DETAIL: {diag.message_detail}"] if diag.message_detail else []
+        lines += [f"HINT: {diag.message_hint}"] if diag.message_hint else []
+        print("\n".join(lines), file=sys.stderr)
         return 2
     return result
 
