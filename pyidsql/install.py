@@ -92,14 +92,37 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_proc
 """
 
 _DEPENDENTS = """
+WITH ours(classid, objid) AS (
+    SELECT 'pg_catalog.pg_proc'::regclass, oid FROM pg_catalog.pg_proc
+     WHERE pronamespace = 'idsql'::regnamespace
+    UNION ALL
+    SELECT 'pg_catalog.pg_class'::regclass, oid FROM pg_catalog.pg_class
+     WHERE relnamespace = 'idsql'::regnamespace
+    UNION ALL
+    SELECT 'pg_catalog.pg_type'::regclass, oid FROM pg_catalog.pg_type
+     WHERE typnamespace = 'idsql'::regnamespace
+)
 SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid)
   FROM pg_catalog.pg_depend d
-  JOIN pg_catalog.pg_proc p ON d.refclassid = 'pg_catalog.pg_proc'::regclass AND p.oid = d.refobjid
- WHERE p.pronamespace = 'idsql'::regnamespace
-   AND d.deptype = 'n'
-   AND NOT (d.classid = 'pg_catalog.pg_proc'::regclass
-            AND d.objid IN (SELECT oid FROM pg_catalog.pg_proc
-                             WHERE pronamespace = 'idsql'::regnamespace))
+  JOIN ours o ON (d.refclassid, d.refobjid) = (o.classid, o.objid)
+ WHERE d.deptype IN ('n', 'a')
+   AND coalesce(
+           CASE d.classid
+               WHEN 'pg_catalog.pg_attrdef'::regclass THEN
+                   (SELECT c.relnamespace FROM pg_catalog.pg_attrdef a
+                      JOIN pg_catalog.pg_class c ON c.oid = a.adrelid WHERE a.oid = d.objid)
+               WHEN 'pg_catalog.pg_trigger'::regclass THEN
+                   (SELECT c.relnamespace FROM pg_catalog.pg_trigger t
+                      JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid WHERE t.oid = d.objid)
+               WHEN 'pg_catalog.pg_rewrite'::regclass THEN
+                   (SELECT c.relnamespace FROM pg_catalog.pg_rewrite r
+                      JOIN pg_catalog.pg_class c ON c.oid = r.ev_class WHERE r.oid = d.objid)
+               WHEN 'pg_catalog.pg_constraint'::regclass THEN
+                   (SELECT connamespace FROM pg_catalog.pg_constraint WHERE oid = d.objid)
+           END,
+           (SELECT n.oid FROM pg_catalog.pg_namespace n
+             WHERE n.nspname = (pg_catalog.pg_identify_object(d.classid, d.objid, d.objsubid)).schema)
+       ) IS DISTINCT FROM 'idsql'::regnamespace
  ORDER BY 1
 """
 

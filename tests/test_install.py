@@ -118,6 +118,18 @@ def test_cli_uninstall_refuses_while_user_objects_depend(dsn: str, capsys: pytes
     ]
 
 
+def test_uninstall_lists_views_and_foreign_keys_on_idsql_tables(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE VIEW my_prefixes AS SELECT prefix FROM idsql.prefix_counter")
+        c.execute("CREATE TABLE my_ref (p text REFERENCES idsql.prefix_counter (prefix))")
+        found = pyidsql.install.dependents(c)
+        assert any("my_prefixes" in d for d in found), found
+        assert any("my_ref" in d for d in found), found
+        with pytest.raises(pyidsql.install.UninstallRefused):
+            pyidsql.install.uninstall(c)
+        assert _schema_exists(dsn)
+
+
 def test_cli_sql_prints_the_psql_script(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sql"]) == 0
     out = capsys.readouterr().out
