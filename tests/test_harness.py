@@ -30,9 +30,7 @@ def test_dsn_clone_has_idsql_installed(dsn: str) -> None:
 
 
 @pytest.mark.parametrize("turn", [1, 2])
-def test_dsn_clones_are_isolated(
-    turn: int, dsn: str, pg_server: PgServer, idsql_template: str
-) -> None:
+def test_dsn_clones_are_isolated(turn: int, dsn: str, pg_server: PgServer, idsql_template: str) -> None:
     # Both turns create the same table: the second would fail if clones shared anything.
     with psycopg.connect(dsn, autocommit=True) as c:
         assert c.info.dbname.startswith("pyidsql_t_")
@@ -41,9 +39,7 @@ def test_dsn_clones_are_isolated(
         c.execute("CREATE TABLE public.only_here (turn int)")
         c.execute("UPDATE idsql.installation SET channel = 'psql'")
     with psycopg.connect(pg_server.conninfo(idsql_template)) as c:
-        row = c.execute(
-            "SELECT to_regclass('public.only_here'), channel FROM idsql.installation"
-        ).fetchone()
+        row = c.execute("SELECT to_regclass('public.only_here'), channel FROM idsql.installation").fetchone()
     assert row == (None, "cli")
 
 
@@ -101,3 +97,11 @@ def test_empty_dsn_has_no_idsql(empty_dsn: str) -> None:
     with psycopg.connect(empty_dsn) as c:
         row = c.execute("SELECT to_regnamespace('idsql')").fetchone()
     assert row == (None,)
+
+
+def test_pg_server_started_here_runs_without_fsync(pg_server: PgServer) -> None:
+    if pg_server.kind == "dsn":
+        pytest.skip("an existing server keeps its own settings")
+    with psycopg.connect(pg_server.conninfo(pg_server.maintenance_db)) as c:
+        row = c.execute("SELECT current_setting('fsync'), current_setting('synchronous_commit')").fetchone()
+    assert row == ("off", "off")
