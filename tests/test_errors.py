@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+
 import psycopg
 import pytest
 
@@ -43,9 +44,8 @@ def test_every_class_is_an_idsql_error_with_a_docstring() -> None:
 def test_translation_keeps_the_original_and_its_diagnostics(dsn: str) -> None:
     import pyidsql
 
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        with pytest.raises(errors.InvalidId) as excinfo:
-            pyidsql.parse_id(conn, "CUS-AAA0000")
+    with psycopg.connect(dsn, autocommit=True) as conn, pytest.raises(errors.InvalidId) as excinfo:
+        pyidsql.parse_id(conn, "CUS-AAA0000")
     exc = excinfo.value
     assert isinstance(exc.__cause__, psycopg.Error)
     assert exc.__cause__.sqlstate == "ID002"
@@ -64,5 +64,5 @@ def test_other_errors_pass_through(dsn: str) -> None:
 def test_a_code_cannot_be_registered_twice() -> None:
     with pytest.raises(TypeError):
 
-        class Again(errors.IdsqlError, sqlstate="ID001"):  # noqa: F841
+        class Again(errors.IdsqlError, sqlstate="ID001"):
             """duplicate"""

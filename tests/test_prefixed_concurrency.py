@@ -118,7 +118,9 @@ def test_generate_id_repeatable_read_gets_serialization_failure(pair: Any) -> No
     b.commit()
 
 
-def _workers(connect: Connect, prefix: str, workers: int, calls: int, *, switch_modes: bool = False) -> tuple[list[str], list[str]]:
+def _workers(
+    connect: Connect, prefix: str, workers: int, calls: int, *, switch_modes: bool = False
+) -> tuple[list[str], list[str]]:
     """Run *workers* threads of *calls* generate_id each, 10% rolled back; return (committed IDs, errors)."""
     committed: list[str] = []
     failures: list[str] = []
