@@ -14,7 +14,7 @@ AS $$
 DECLARE
     v_block bigint := p_block;
     v_len integer := p_min_letters;
-    v_span bigint := 26::bigint ^ p_min_letters;
+    v_span bigint := (26::bigint ^ p_min_letters)::bigint;
     v_out text := '';
 BEGIN
     WHILE v_block >= v_span LOOP

@@ -24,7 +24,7 @@ AS $$
 DECLARE
     v_rest text;
     v_parts text[];
-    v_blocks numeric := 0;
+    v_blocks numeric := 0::numeric;
     v_ordinal numeric;
 BEGIN
     IF p_digits IS NULL OR p_digits NOT BETWEEN 1 AND 9
@@ -85,7 +85,7 @@ BEGIN
         number := NULL;
         RETURN;
     END IF;
-    ordinal := v_ordinal;
+    ordinal := v_ordinal::bigint;
 END
 $$;
 

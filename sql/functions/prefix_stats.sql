@@ -37,7 +37,7 @@ BEGIN
             v_span := v_span * 26;
             v_end := v_end + v_span * v_cap;
         END LOOP;
-        capacity_left_in_width := least(v_end - issued, 9223372036854775807 - issued);
+        capacity_left_in_width := least(v_end - issued, 9223372036854775807 - issued)::bigint;
         created_at := v_counter.created_at;
         updated_at := v_counter.updated_at;
         RETURN NEXT;

@@ -13,7 +13,7 @@ AS $$
 DECLARE
     v_counter idsql.prefix_counter;
     v_parsed record;
-    v_ordinal bigint := 0;
+    v_ordinal bigint := 0::bigint;
 BEGIN
     PERFORM idsql._check_prefix(reset_sequence.prefix);
     v_counter := idsql._lock_counter(reset_sequence.prefix);

@@ -45,8 +45,8 @@ BEGIN
     v_counter := idsql._lock_counter(sync_prefix.prefix);
     EXECUTE format(
         'SELECT max(p.ordinal), count(*) FILTER (WHERE p.ordinal IS NULL OR p.prefix <> $1)'
-        ' FROM %2$s AS s, LATERAL idsql._parse_id(s.%1$I::text, $3, $4) AS p'
-        ' WHERE starts_with(s.%1$I::text, $2)',
+        ' FROM (SELECT %I::text AS v FROM %s) AS s, LATERAL idsql._parse_id(s.v, $3, $4) AS p'
+        ' WHERE starts_with(s.v, $2)',
         sync_prefix.id_column, sync_prefix.source)
     INTO v_max, v_skipped
     USING sync_prefix.prefix, sync_prefix.prefix || '-', v_counter.digits, v_counter.min_letters;
