@@ -1,0 +1,1 @@
+"""``make bench``: idsql measured side by side with the bare SQL it replaces; writes BENCHMARKS.md."""

@@ -1,0 +1,1 @@
+SELECT count(idsql.generate_id('ONE')) FROM generate_series(1, :n);

@@ -1,0 +1,1 @@
+SELECT idsql.generate_id('ONE');
