@@ -3,6 +3,10 @@
 Each class names one SQLSTATE raised by the SQL in ``sql/``; the wrappers turn a
 ``psycopg.Error`` with that code into the class and keep the original as
 ``__cause__``. Standard codes (``22023``, ``42703`` …) stay psycopg's own classes.
+
+The third character of a code names the capability that raises it, so codes never clash:
+``ID0xx`` prefixed IDs, ``ID1xx`` table IDs, ``ID2xx`` sequence repair, ``ID3xx`` state
+versions, ``ID4xx`` ID negotiation, ``ID9xx`` installation.
 """
 
 from __future__ import annotations
