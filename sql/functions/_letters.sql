@@ -9,7 +9,9 @@ AS $$
 /*
  * Return the letter block with index p_block (0-based): with 3 minimum letters,
  * 0 -> AAA, 17575 -> ZZZ, 17576 -> AAAA. Blocks of one length are used up
- * before the next length starts, so the mapping is a bijection.
+ * before the next length starts, so the mapping is a bijection. The default
+ * format's first width (3 letters, blocks 0-17575) skips the loops: it is
+ * the path nearly every generate_id takes.
  */
 DECLARE
     v_block bigint := p_block;
@@ -17,6 +19,11 @@ DECLARE
     v_span bigint := (26::bigint ^ p_min_letters)::bigint;
     v_out text := '';
 BEGIN
+    IF p_min_letters = 3 AND p_block < 17576 THEN
+        RETURN chr(65 + (p_block / 676)::integer)
+            || chr(65 + (p_block / 26 % 26)::integer)
+            || chr(65 + (p_block % 26)::integer);
+    END IF;
     WHILE v_block >= v_span LOOP
         v_block := v_block - v_span;
         v_len := v_len + 1;

@@ -17,41 +17,37 @@ AS $$
  * the mode just before it changed loops once and reads it again.
  */
 DECLARE
-    v_seq regclass;
-    v_digits integer;
-    v_min_letters integer;
-    v_ordinal bigint;
+    v_id text;
 BEGIN
+    -- Each path is one statement that also formats the ID: in a short
+    -- transaction, every further PL/pgSQL expression costs as much as the
+    -- lookup itself (expressions are set up again in each transaction).
     LOOP
-        SELECT c.fast_seq, c.digits, c.min_letters
-          INTO v_seq, v_digits, v_min_letters
+        SELECT idsql._format_ordinal(c.prefix, nextval(c.fast_seq), c.digits, c.min_letters)
+          INTO v_id
           FROM idsql.prefix_counter AS c
          WHERE c.prefix = generate_id.prefix AND c.mode = 'fast';
-        IF FOUND THEN
-            v_ordinal := nextval(v_seq);
-        ELSE
-            UPDATE idsql.prefix_counter AS c
-               SET last_value = c.last_value + 1,
-                   updated_at = now()
-             WHERE c.prefix = generate_id.prefix AND c.mode = 'gapless'
-            RETURNING c.last_value, c.digits, c.min_letters
-                 INTO v_ordinal, v_digits, v_min_letters;
-            IF NOT FOUND THEN
-                -- First use of the prefix (or it just turned fast: loop).
-                PERFORM idsql._check_prefix(generate_id.prefix);
-                INSERT INTO idsql.prefix_counter AS c (prefix, last_value)
-                VALUES (generate_id.prefix, 1)
-                ON CONFLICT ON CONSTRAINT prefix_counter_pkey DO UPDATE
-                    SET last_value = c.last_value + 1,
-                        updated_at = now()
-                    WHERE c.mode = 'gapless'
-                RETURNING c.last_value, c.digits, c.min_letters
-                     INTO v_ordinal, v_digits, v_min_letters;
-            END IF;
-        END IF;
-        EXIT WHEN v_ordinal IS NOT NULL;
+        EXIT WHEN FOUND;
+        UPDATE idsql.prefix_counter AS c
+           SET last_value = c.last_value + 1,
+               updated_at = now()
+         WHERE c.prefix = generate_id.prefix AND c.mode = 'gapless'
+        RETURNING idsql._format_ordinal(c.prefix, c.last_value, c.digits, c.min_letters)
+             INTO v_id;
+        EXIT WHEN FOUND;
+        -- First use of the prefix (or it just turned fast: loop).
+        PERFORM idsql._check_prefix(generate_id.prefix);
+        INSERT INTO idsql.prefix_counter AS c (prefix, last_value)
+        VALUES (generate_id.prefix, 1)
+        ON CONFLICT ON CONSTRAINT prefix_counter_pkey DO UPDATE
+            SET last_value = c.last_value + 1,
+                updated_at = now()
+            WHERE c.mode = 'gapless'
+        RETURNING idsql._format_ordinal(c.prefix, c.last_value, c.digits, c.min_letters)
+             INTO v_id;
+        EXIT WHEN FOUND;
     END LOOP;
-    RETURN idsql._format_ordinal(generate_id.prefix, v_ordinal, v_digits, v_min_letters);
+    RETURN v_id;
 END
 $$;
 
