@@ -17,7 +17,7 @@ PYTEST_ARGS ?= -ra
 LINT_PY := $(wildcard pyidsql tests bench)
 PG15_BINDIR ?= /usr/lib/postgresql/15/bin
 
-.PHONY: help venv system-deps lint test test-15 test-18 demo bench clean
+.PHONY: help venv system-deps lint test test-15 test-18 demo bench dist clean
 
 help: ## List the targets
 	@echo "usage: make <target>   (PYTEST_ARGS='...' passes options to pytest)"
@@ -66,6 +66,9 @@ demo: venv ## Walk through every capability on an embedded PostgreSQL
 
 bench: venv ## Run the benchmarks and write BENCHMARKS.md
 	$(PY) -m bench
+
+dist: venv ## Build the sdist and the wheel into dist/
+	$(PY) -m hatchling build -d dist
 
 clean: ## Remove .venv, caches and build output
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache build dist *.egg-info

@@ -322,8 +322,8 @@ def downgrade():
 class AlembicApp:
     """A throwaway application Alembic project with pyidsql's branch in its version_locations."""
 
-    def __init__(self, root: Path, dsn: str, idsql_location: str) -> None:
-        self.root, self.dsn = root, dsn
+    def __init__(self, root: Path, dsn: str, idsql_location: str, python: str = sys.executable) -> None:
+        self.root, self.dsn, self.python = root, dsn, python
         versions = root / "migrations" / "versions"
         versions.mkdir(parents=True)
         (root / "alembic.ini").write_text(
@@ -347,7 +347,7 @@ class AlembicApp:
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "APP_DSN": self.dsn}
         return subprocess.run(
-            [sys.executable, "-m", "alembic", "-c", str(self.root / "alembic.ini"), *args],
+            [self.python, "-m", "alembic", "-c", str(self.root / "alembic.ini"), *args],
             cwd=self.root,
             env=env,
             capture_output=True,

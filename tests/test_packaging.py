@@ -1,0 +1,92 @@
+"""The built wheel carries everything: installed outside the repository, every channel works from it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from test_install import AlembicApp, _psql, _run_psql
+
+from pyidsql import __version__
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str | Path, cwd: Path) -> str:
+    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the bin/ folder of a fresh venv, outside the repository, with the built wheel installed.
+
+    pyidsql comes from the wheel; its dependencies (psycopg, SQLAlchemy, Alembic) are borrowed from
+    this environment through a .pth line, so the test needs no network.
+    """
+    dist = tmp_path_factory.mktemp("dist")
+    _run(sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", dist, cwd=REPO)
+    (wheel,) = dist.glob("pyidsql-*.whl")
+    venv = tmp_path_factory.mktemp("venv")
+    _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=venv)
+    site = Path(_run(venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+                     cwd=venv).strip())
+    # A plain path line: the folder joins sys.path, but the editable install's .pth inside it is not read.
+    (site / "borrowed_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    _run(sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-q", "--no-deps", wheel,
+         cwd=venv)
+    return venv / "bin"
+
+
+def _status(dsn: str) -> tuple[Any, ...] | None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if not conn.execute("SELECT to_regclass('idsql.installation') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
+            return None
+        return conn.execute("SELECT version, channel FROM idsql.installation").fetchone()
+
+
+def test_wheel_imports_pyidsql_from_the_wheel_with_its_sql(wheel_env: Path) -> None:
+    out = _run(wheel_env / "python", "-c",
+               "import pyidsql, pyidsql._resources as r, pyidsql.alembic as a; "
+               "print(pyidsql.__file__); print(len(r.sql_files())); print(a.version_locations())",
+               cwd=wheel_env)
+    module, sql_count, versions = out.splitlines()
+    venv = wheel_env.parent
+    assert Path(module).is_relative_to(venv) and not Path(module).is_relative_to(REPO)
+    assert int(sql_count) == len([ln for ln in (REPO / "sql" / "manifest.txt").read_text().splitlines()
+                                  if ln.strip() and not ln.startswith("#")])
+    assert Path(versions).is_relative_to(venv)
+    assert sorted(p.name for p in Path(versions).glob("*.py")) == sorted(
+        p.name for p in (REPO / "migrations" / "versions").glob("*.py"))
+
+
+def test_wheel_installs_through_every_channel(wheel_env: Path, pg_server: Any, empty_dsn: str,
+                                             tmp_path: Path) -> None:
+    pyidsql_cmd = wheel_env / "pyidsql"
+
+    # 1. the CLI
+    assert _run(pyidsql_cmd, "install", "--dsn", empty_dsn, cwd=tmp_path) == f"idsql {__version__} installed\n"
+    assert _status(empty_dsn) == (__version__, "cli")
+    assert _run(pyidsql_cmd, "next-id", "CUS", "--dsn", empty_dsn, cwd=tmp_path) == "CUS-AAA0001\n"
+    _run(pyidsql_cmd, "uninstall", "--dsn", empty_dsn, cwd=tmp_path)
+    assert _status(empty_dsn) is None
+
+    # 2. the psql script printed by the installed command: the same script as this checkout's
+    script = tmp_path / "idsql.sql"
+    script.write_text(_run(pyidsql_cmd, "sql", cwd=tmp_path))
+    assert script.read_text() == _run(sys.executable, "-m", "pyidsql", "sql", cwd=REPO)
+    result = _run_psql(_psql(pg_server), empty_dsn, script)
+    assert result.returncode == 0, result.stderr
+    assert _status(empty_dsn) == (__version__, "psql")
+    _run(pyidsql_cmd, "uninstall", "--dsn", empty_dsn, cwd=tmp_path)
+
+    # 3. Alembic, in a new project that names the shipped revisions as a package resource
+    app = AlembicApp(tmp_path / "app", empty_dsn, "pyidsql:migrations/versions", python=str(wheel_env / "python"))
+    app("upgrade", "heads")
+    assert _status(empty_dsn) == (__version__, "alembic")
