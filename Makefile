@@ -48,8 +48,9 @@ system-deps: ## Install PostgreSQL 15 and plpgsql_check from Debian if missing (
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$need >/dev/null
 
-lint: venv ## Lint the Python (ruff) and the SQL sources (sqlfluff)
+lint: venv ## Lint the Python (ruff, mypy --strict) and the SQL sources (sqlfluff)
 	$(VENV)/bin/ruff check $(LINT_PY)
+	$(VENV)/bin/mypy --strict pyidsql
 	$(VENV)/bin/sqlfluff lint sql/
 
 test: venv system-deps lint test-15 test-18 ## Lint, then test on PostgreSQL 15 (local) and 18 (embedded)
