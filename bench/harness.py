@@ -507,7 +507,10 @@ def render(header: Header, sections: Sequence[Section]) -> str:
         "",
     ]
     for section in sections:
-        measured = f"_Measured {header.started:%Y-%m-%d %H:%M} UTC on PostgreSQL {server.version} with `{header.options}`._"
+        measured = (
+            f"_Measured {header.started:%Y-%m-%d %H:%M} UTC on PostgreSQL {server.version}"
+            f" with `{header.options}`._"
+        )
         lines += [f"## {section.title}", "", measured, "", section.intro, ""]
         lines += [
             "| Measurement | idsql | Reference | Ratio | Target | Result |",
