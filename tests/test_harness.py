@@ -7,10 +7,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from pg_harness import PgServer
 from psycopg import pq
 
 from pyidsql import __version__
+from pyidsql.testing import PgServer
 
 
 def test_pg_server_describes_a_running_server(pg_server: PgServer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -90,3 +91,54 @@ def test_wheel_installs_through_every_channel(wheel_env: Path, pg_server: Any, e
     app = AlembicApp(tmp_path / "app", empty_dsn, "pyidsql:migrations/versions", python=str(wheel_env / "python"))
     app("upgrade", "heads")
     assert _status(empty_dsn) == (__version__, "alembic")
+
+
+USER_TEST = '''
+import pyidsql
+
+
+def test_first_customer_gets_the_first_id(idsql_conn):
+    assert pyidsql.generate_id(idsql_conn, "CUS") == "CUS-AAA0001"
+    assert pyidsql.generate_id(idsql_conn, "CUS") == "CUS-AAA0002"
+
+
+def test_each_test_gets_a_fresh_database(idsql_conn):
+    assert pyidsql.current_id(idsql_conn, "CUS") is None
+
+
+def test_with_the_fixtures_of_pytest_postgresql(postgresql):
+    assert pyidsql.generate_id(postgresql, "INV") == "INV-AAA0001"
+'''
+
+# A project that already uses pytest-postgresql's fixtures gives them idsql with one loader.
+USER_CONFTEST = '''
+import os
+
+from psycopg.conninfo import conninfo_to_dict
+from pytest_postgresql import factories
+
+from pyidsql.testing import load_idsql
+
+_server = conninfo_to_dict(os.environ["PYIDSQL_TEST_DSN"])
+postgresql_noproc = factories.postgresql_noproc(
+    host=_server["host"], port=int(_server["port"]), user=_server["user"], password=_server.get("password"),
+    dbname=f"shop_{os.getpid()}", load=[load_idsql],
+)
+postgresql = factories.postgresql("postgresql_noproc")
+'''
+
+
+def test_wheel_pytest_plugin_in_a_new_project(wheel_env: Path, pg_server: Any, tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    (project / "tests").mkdir(parents=True)
+    (project / "pytest.ini").write_text("[pytest]\n")
+    (project / "tests" / "test_ids.py").write_text(USER_TEST)
+    (project / "tests" / "conftest.py").write_text(USER_CONFTEST)
+    env = {**os.environ, "PYIDSQL_TEST_DSN": pg_server.conninfo(pg_server.maintenance_db), "PYIDSQL_REQUIRE_DB": "1"}
+    result = subprocess.run(
+        [str(wheel_env / "python"), "-m", "pytest", "-p", "pyidsql.testing", "-q", "-p", "no:cacheprovider"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
+    assert f"pyidsql tests ran on PostgreSQL {pg_server.version}" in result.stdout

