@@ -19,7 +19,7 @@ BENCH_ARGS ?=
 LINT_PY := $(wildcard pyidsql tests bench)
 PG15_BINDIR ?= /usr/lib/postgresql/15/bin
 
-.PHONY: help venv system-deps lint test test-15 test-18 demo bench dist clean
+.PHONY: help venv system-deps lint test test-15 test-18 demo bench docs dist clean
 
 help: ## List the targets
 	@echo "usage: make <target>   (PYTEST_ARGS='...' passes options to pytest)"
@@ -69,6 +69,9 @@ demo: venv ## Walk through every capability on an embedded PostgreSQL
 
 bench: venv ## Run the benchmarks and write BENCHMARKS.md (BENCH_ARGS='--only X' for one section)
 	$(PY) -m bench $(BENCH_ARGS)
+
+docs: venv ## Write docs/sql-reference.md and docs/python-reference.md from the catalog and docstrings
+	$(PY) -m pyidsql._reference
 
 dist: venv ## Build the sdist and the wheel into dist/
 	$(PY) -m hatchling build -d dist
