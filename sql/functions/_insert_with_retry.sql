@@ -15,7 +15,8 @@ AS $$
  * jsonb_populate_record over the table's row type; columns not in data get
  * their defaults. A taken ID is detected with ON CONFLICT (id) DO NOTHING, no
  * subtransaction: ON CONFLICT waits for the transaction that holds the ID, and
- * the next next_id() call sees that row through max(id) and skips past it.
+ * the next next_id() call sees that row through max(id) and skips past it
+ * (and further on repeated conflicts: see the loop).
  * A conflict on any other unique constraint raises 23505 as a plain INSERT
  * would: retrying could never help.
  */
@@ -29,6 +30,7 @@ DECLARE
     v_values text;
     v_sql text;
     v_row jsonb;
+    v_id bigint;
 BEGIN
     IF _insert_with_retry.tbl IS NULL OR _insert_with_retry.data IS NULL THEN
         RAISE EXCEPTION 'tbl and data must not be NULL'
@@ -98,12 +100,18 @@ BEGIN
         ' ON CONFLICT (%2$I) DO NOTHING RETURNING to_jsonb(t.*)',
         _insert_with_retry.tbl, v_column, coalesce(v_columns, ''), coalesce(v_values, ''));
     FOR v_attempt IN 1.._insert_with_retry.retry_attempts LOOP
-        EXECUTE v_sql INTO v_row USING _insert_with_retry.data, idsql.next_id(_insert_with_retry.tbl);
+        v_id := idsql.next_id(_insert_with_retry.tbl);
+        EXECUTE v_sql INTO v_row USING _insert_with_retry.data, v_id;
         IF v_row IS NOT NULL THEN
             RETURN v_row;
         END IF;
+        -- Taken. The first retry takes the next ID after it (next_id also skips past max(id));
+        -- each further one skips 4^(n-1) - 1 IDs more (3, 15, ..., capped): a second conflict in one
+        -- call means other sessions are writing explicit IDs right at the head of the table,
+        -- and a gap costs nothing while another collision costs an attempt.
         UPDATE idsql.table_counter AS c
-           SET conflicts = c.conflicts + 1
+           SET conflicts = c.conflicts + 1,
+               last_value = greatest(c.last_value, v_id + (4 ^ least(v_attempt - 1, 15))::bigint - 1)
          WHERE c.table_name = _insert_with_retry.tbl;
     END LOOP;
     RETURN NULL;
