@@ -29,8 +29,16 @@ from pyidsql.prefixed import (
     reset_sequence,
     sync_prefix,
 )
+from pyidsql.table_ids import (
+    IDManager,
+    initialize,
+    initialize_table,
+    insert_with_retry,
+    next_id,
+)
 
 __all__ = [
+    "IDManager",
     "IdPrefixes",
     "IdsqlError",
     "ParsedId",
@@ -44,7 +52,11 @@ __all__ = [
     "generate_id",
     "id_health_check",
     "increment_id",
+    "initialize",
+    "initialize_table",
+    "insert_with_retry",
     "is_valid_id",
+    "next_id",
     "normalize_id",
     "parse_id",
     "prefix_stats",

@@ -29,3 +29,19 @@ IS_VALID_ID: LiteralString = (
 )
 INCREMENT_ID: LiteralString = "SELECT idsql.increment_id(%s, digits => %s, min_letters => %s)"
 NORMALIZE_ID: LiteralString = "SELECT idsql.normalize_id(%s, digits => %s, min_letters => %s)"
+
+# --- table IDs
+
+INITIALIZE_TABLE: LiteralString = (
+    "SELECT idsql.initialize_table(%s::regclass, id_column => %s, initial_value => %s)"
+)
+INITIALIZE: LiteralString = "SELECT table_name::text, next_id FROM idsql.initialize(%s::regclass[])"
+NEXT_ID: LiteralString = "SELECT idsql.next_id(%s::regclass)"
+INSERT_WITH_RETRY: LiteralString = "SELECT idsql.insert_with_retry(%s::regclass, %s::jsonb, %s)"
+# IDManager: the same insert, NULL instead of an error when the attempts run out.
+TRY_INSERT_WITH_RETRY: LiteralString = "SELECT idsql._insert_with_retry(%s::regclass, %s::jsonb, %s)"
+# IDManager with an initial_value: register a table on first use with it, not with 1.
+REGISTER_TABLE: LiteralString = (
+    "SELECT idsql.initialize_table(s.t, initial_value => %s) FROM (SELECT %s::regclass AS t) AS s"
+    " WHERE NOT EXISTS (SELECT FROM idsql.table_counter AS c WHERE c.table_name = s.t)"
+)

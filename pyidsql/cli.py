@@ -85,8 +85,13 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_next_id(args: argparse.Namespace) -> int:
     import pyidsql
 
+    if args.table is not None and args.n < 1:
+        print(f'pyidsql: invalid count "{args.n}"\nHINT: Pass -n 1 or more.', file=sys.stderr)
+        return 2
     with _connect(args) as conn:
-        if args.n == 1:
+        if args.table is not None:
+            ids = [str(pyidsql.next_id(conn, args.table)) for _ in range(args.n)]
+        elif args.n == 1:
             ids = [pyidsql.generate_id(conn, args.prefix)]
         else:
             ids = pyidsql.bulk_generate_ids(conn, args.prefix, args.n)
@@ -153,8 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("uninstall", cmd_uninstall, "drop the idsql schema")
     p.add_argument("--force", action="store_true", help="also drop user objects that depend on idsql")
     add("sql", cmd_sql, "print the install script for psql -f")
-    p = add("next-id", cmd_next_id, "generate the next ID(s) for a prefix and commit")
-    p.add_argument("prefix", help="prefix, e.g. CUS")
+    p = add("next-id", cmd_next_id, "generate the next ID(s) for a prefix or a table and commit")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("prefix", nargs="?", help="prefix, e.g. CUS")
+    which.add_argument("--table", help="a table's next integer ID(s) instead (idsql.next_id), e.g. chat_history")
     p.add_argument("-n", type=int, default=1, help="how many consecutive IDs (default 1)")
     add("health", cmd_health, "run id_health_check() and print its report")
     add("up", cmd_up, "start the embedded PostgreSQL with idsql installed and print its DSN")

@@ -272,6 +272,30 @@ def stats_and_health(t: Tour) -> None:
     t.say("the probe ID was rolled back: no row, counter or prefix is left behind")
 
 
+@section("Table IDs: one integer counter per table, shared by every client")
+def table_ids(t: Tour) -> None:
+    t.sql("CREATE TABLE chat_history (id bigint PRIMARY KEY, user_id text NOT NULL, query text,"
+          " domain text NOT NULL DEFAULT 'general');")
+    t.sql("INSERT INTO chat_history (id, user_id) VALUES (1, 'u'), (2, 'u'), (5, 'u'), (7, 'u');")
+    t.say("gaps are not refilled: the next ID is max(row_count + 1, max_id + 1, initial_value)")
+    t.sql("SELECT idsql.initialize_table('chat_history');", "ids 1, 2, 5, 7")
+    t.sql("SELECT idsql.next_id('chat_history');")
+    t.say("a manual insert with an explicit ID pushes the counter past it:")
+    t.sql("INSERT INTO chat_history (id, user_id) VALUES (100, 'manual');")
+    t.sql("SELECT idsql.next_id('chat_history');", "past the manual 100")
+    t.say("insert_with_retry: the next ID, the row typed and its defaults applied, skipping taken IDs:")
+    t.sql("""SELECT idsql.insert_with_retry('chat_history', '{"user_id": "user123", "query": "Hello"}');""")
+    t.sql("CREATE TABLE feedback (id integer PRIMARY KEY, rating integer NOT NULL);")
+    t.sql("SELECT idsql.initialize_table('feedback', initial_value => 1000);", "an empty table")
+    t.say("the same from Python, with the original IDManager interface:")
+    manager = pyidsql.IDManager(t.conn)
+    row = manager.insert_with_retry("feedback", {"rating": 5})
+    t.show('manager.insert_with_retry("feedback", {"rating": 5})', _cell(row))
+    t.show('manager.next_id("feedback")', _cell(manager.next_id("feedback")))
+    t.error("""SELECT idsql.insert_with_retry('feedback', '{"stars": 5}');""")
+    t.sql("SELECT table_name, last_value, conflicts FROM idsql.table_counter;")
+
+
 # --- running it ------------------------------------------------------------------------------
 
 
@@ -325,6 +349,7 @@ def _next_steps(out: Any, took: float, home: Path) -> None:
         f"{INDENT}  pyidsql up                  start it, install idsql, print the DSN\n"
         f"{INDENT}  pyidsql psql                psql on it: SELECT idsql.generate_id('CUS');\n"
         f"{INDENT}  pyidsql next-id CUS -n 3    IDs from the command line\n"
+        f"{INDENT}  pyidsql next-id --table T   a table's next integer ID\n"
         f"{INDENT}  pyidsql down                stop it (the data stays)\n"
         f"{INDENT}(from a checkout: .venv/bin/pyidsql …)",
         file=out,

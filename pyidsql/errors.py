@@ -65,6 +65,18 @@ class FormatLocked(IdsqlError, sqlstate="ID004"):
     """The prefix has issued IDs, so its format can no longer change."""
 
 
+class RetriesExhausted(IdsqlError, sqlstate="ID101"):
+    """insert_with_retry found every ID it tried already taken."""
+
+
+class IdColumnNotUnique(IdsqlError, sqlstate="ID102"):
+    """The ID column of a table has no unique index on that column alone."""
+
+
+class IdInData(IdsqlError, sqlstate="ID103"):
+    """The data given to insert_with_retry contains the ID column, which it chooses itself."""
+
+
 def by_sqlstate() -> dict[str, type[IdsqlError]]:
     """Return the registry: SQLSTATE -> exception class."""
     return dict(_BY_SQLSTATE)

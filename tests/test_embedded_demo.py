@@ -60,6 +60,12 @@ def test_demo_prints_real_ids_and_removes_its_server() -> None:
     # The gapless rollback gives the number back; the fast one leaves a hole.
     assert re.search(r"ROLLBACK;.*\n.*generate_id\('SAL'\);\s+SAL-AAA0001", out)
     assert re.search(r"generate_id\('REC'\);\s+REC-AAA0002", out)
+    # Table IDs: gaps 1, 2, 5, 7 give 8; a manual 100 gives 101; the row comes back with its defaults.
+    assert re.search(r"initialize_table\('chat_history'\);\s+8\b", out)
+    assert re.search(r"VALUES \(100, 'manual'\);\n.*next_id\('chat_history'\);\s+101\b", out)
+    assert '{"id": 102, "query": "Hello", "domain": "general", "user_id": "user123"}' in out
+    assert '{"id": 1000, "rating": 5}' in out
+    assert "(SQLSTATE 42703)" in out
 
     data = re.search(r"data\s+(\S+)", out)
     assert data is not None

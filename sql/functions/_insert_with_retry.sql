@@ -1,0 +1,122 @@
+CREATE OR REPLACE FUNCTION idsql._insert_with_retry(tbl regclass, data jsonb, retry_attempts integer)
+    RETURNS jsonb
+    LANGUAGE plpgsql
+    VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Insert data into tbl with the next ID and return the row as jsonb, or NULL
+ * when every one of retry_attempts attempts found its ID taken. Shared by
+ * insert_with_retry (which raises on NULL) and pyidsql.IDManager (which keeps
+ * the original contract: None, and the caller's transaction still usable).
+ *
+ * Columns come from the keys of data, matched against the catalog (never
+ * spliced from the keys themselves) and quoted; values are typed by
+ * jsonb_populate_record over the table's row type; columns not in data get
+ * their defaults. A taken ID is detected with ON CONFLICT (id) DO NOTHING, no
+ * subtransaction: ON CONFLICT waits for the transaction that holds the ID, and
+ * the next next_id() call sees that row through max(id) and skips past it
+ * (and further on repeated conflicts: see the loop).
+ * A conflict on any other unique constraint raises 23505 as a plain INSERT
+ * would: retrying could never help.
+ */
+DECLARE
+    v_column name;
+    v_unknown text;
+    v_generated text;
+    v_always text;
+    v_has_id boolean;
+    v_columns text;
+    v_values text;
+    v_sql text;
+    v_row jsonb;
+    v_id bigint;
+BEGIN
+    IF _insert_with_retry.tbl IS NULL OR _insert_with_retry.data IS NULL THEN
+        RAISE EXCEPTION 'tbl and data must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the table and the row as a JSON object, e.g. insert_with_retry(''feedback'', ''{"rating": 5}'').';
+    END IF;
+    IF jsonb_typeof(_insert_with_retry.data) <> 'object' THEN
+        RAISE EXCEPTION 'data must be a JSON object'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('Got a JSON %s.', jsonb_typeof(_insert_with_retry.data)),
+                  HINT = 'Pass the row as {"column": value, ...}, without the ID.';
+    END IF;
+    IF _insert_with_retry.retry_attempts IS NULL OR _insert_with_retry.retry_attempts < 1 THEN
+        RAISE EXCEPTION 'invalid retry_attempts %', coalesce(_insert_with_retry.retry_attempts::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'retry_attempts is the number of IDs to try, at least 1.',
+                  HINT = 'Pass 1 or more; the default is 3.';
+    END IF;
+
+    SELECT c.id_column INTO v_column FROM idsql.table_counter AS c WHERE c.table_name = _insert_with_retry.tbl;
+    IF NOT FOUND THEN
+        PERFORM idsql.initialize_table(_insert_with_retry.tbl);
+        v_column := 'id';
+    END IF;
+
+    SELECT string_agg(format('"%s"', k.key), ', ' ORDER BY k.key) FILTER (WHERE a.attname IS NULL),
+           string_agg(format('"%s"', k.key), ', ' ORDER BY k.key) FILTER (WHERE a.attgenerated <> ''),
+           string_agg(format('"%s"', k.key), ', ' ORDER BY k.key)
+               FILTER (WHERE a.attidentity = 'a' AND a.attname <> v_column),
+           coalesce(bool_or(a.attname = v_column), false),
+           string_agg(format(', %I', a.attname), '' ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL),
+           string_agg(format(', r.%I', a.attname), '' ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL)
+      INTO v_unknown, v_generated, v_always, v_has_id, v_columns, v_values
+      FROM jsonb_object_keys(_insert_with_retry.data) AS k (key)
+      LEFT JOIN pg_attribute AS a
+        ON a.attrelid = _insert_with_retry.tbl AND a.attname::text = k.key
+       AND a.attnum > 0 AND NOT a.attisdropped;
+    IF v_unknown IS NOT NULL THEN
+        RAISE EXCEPTION '%', CASE WHEN strpos(v_unknown, ', ') > 0
+                                  THEN format('columns %s of relation "%s" do not exist', v_unknown, _insert_with_retry.tbl)
+                                  ELSE format('column %s of relation "%s" does not exist', v_unknown, _insert_with_retry.tbl)
+                             END
+            USING ERRCODE = 'undefined_column',
+                  DETAIL = format('Keys of data that are not columns of %s: %s.', _insert_with_retry.tbl, v_unknown),
+                  HINT = 'Use the column names of the table as keys, and remove the others.';
+    END IF;
+    IF v_has_id THEN
+        RAISE EXCEPTION 'data must not contain the ID column "%"', v_column
+            USING ERRCODE = 'ID103',  -- id_in_data
+                  DETAIL = 'insert_with_retry chooses the ID of every row it inserts.',
+                  HINT = format('Remove "%s" from data, or insert the row with a plain INSERT if it needs that ID.',
+                                v_column);
+    END IF;
+    IF coalesce(v_generated, v_always) IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot insert a non-DEFAULT value into column %', coalesce(v_generated, v_always)
+            USING ERRCODE = 'generated_always',
+                  DETAIL = CASE WHEN v_generated IS NOT NULL THEN 'The column is a generated column.'
+                                ELSE 'The column is an identity column defined as GENERATED ALWAYS.' END,
+                  HINT = 'Remove it from data: the database computes its value.';
+    END IF;
+
+    -- OVERRIDING SYSTEM VALUE lets the ID into a GENERATED ALWAYS identity column; every other
+    -- such column was refused above.
+    v_sql := format(
+        'INSERT INTO %1$s AS t (%2$I%3$s) OVERRIDING SYSTEM VALUE'
+        ' SELECT $2%4$s FROM jsonb_populate_record(NULL::%1$s, $1) AS r'
+        ' ON CONFLICT (%2$I) DO NOTHING RETURNING to_jsonb(t.*)',
+        _insert_with_retry.tbl, v_column, coalesce(v_columns, ''), coalesce(v_values, ''));
+    FOR v_attempt IN 1.._insert_with_retry.retry_attempts LOOP
+        v_id := idsql.next_id(_insert_with_retry.tbl);
+        EXECUTE v_sql INTO v_row USING _insert_with_retry.data, v_id;
+        IF v_row IS NOT NULL THEN
+            RETURN v_row;
+        END IF;
+        -- Taken. The first retry takes the next ID after it (next_id also skips past max(id));
+        -- each further one skips 4^(n-1) - 1 IDs more (3, 15, ..., capped): a second conflict in one
+        -- call means other sessions are writing explicit IDs right at the head of the table,
+        -- and a gap costs nothing while another collision costs an attempt.
+        UPDATE idsql.table_counter AS c
+           SET conflicts = c.conflicts + 1,
+               last_value = greatest(c.last_value, v_id + (4 ^ least(v_attempt - 1, 15))::bigint - 1)
+         WHERE c.table_name = _insert_with_retry.tbl;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION idsql._insert_with_retry(regclass, jsonb, integer) IS
+'Internal: insert_with_retry without the error: NULL when every attempt found its ID taken.';

@@ -1,0 +1,38 @@
+CREATE OR REPLACE FUNCTION idsql.insert_with_retry(tbl regclass, data jsonb, retry_attempts integer DEFAULT 3)
+    RETURNS jsonb
+    LANGUAGE plpgsql
+    VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Insert data (a JSON object of column values, without the ID) into tbl with
+ * the table's next ID and return the inserted row as jsonb, defaults applied:
+ * insert_with_retry('feedback', '{"rating": 5}') -> {"id": 8, "rating": 5, ...}.
+ *
+ * An ID found taken (a row inserted with an explicit ID that next_id() could
+ * not see yet) is skipped: the counter re-syncs from max(id) and the next ID
+ * is tried, up to retry_attempts IDs in all, without a subtransaction. When
+ * every attempt fails, raises ID101 naming the table and the attempts.
+ * Unknown columns, the ID column, generated columns and values of the wrong
+ * type are errors, never silently dropped.
+ */
+DECLARE
+    v_row jsonb;
+    v_last bigint;
+BEGIN
+    v_row := idsql._insert_with_retry(insert_with_retry.tbl, insert_with_retry.data,
+                                      insert_with_retry.retry_attempts);
+    IF v_row IS NULL THEN
+        SELECT c.last_value INTO v_last FROM idsql.table_counter AS c WHERE c.table_name = insert_with_retry.tbl;
+        RAISE EXCEPTION 'could not insert into "%" after % attempt%', insert_with_retry.tbl,
+            insert_with_retry.retry_attempts, CASE WHEN insert_with_retry.retry_attempts = 1 THEN '' ELSE 's' END
+            USING ERRCODE = 'ID101',  -- retries_exhausted
+                  DETAIL = format('Every ID tried was already taken; the last one was %s.', v_last),
+                  HINT = 'Retry, or raise retry_attempts; if it recurs, look for a writer that inserts explicit IDs into the table.';
+    END IF;
+    RETURN v_row;
+END
+$$;
+
+COMMENT ON FUNCTION idsql.insert_with_retry(regclass, jsonb, integer) IS
+'Insert a row (jsonb, without its ID) with the next ID, skipping IDs found taken, and return it with its defaults.';

@@ -1,0 +1,226 @@
+"""Table IDs under concurrency: IDs taken by other transactions, no subtransactions, four processes."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import errors as pg_errors
+from test_prefixed_concurrency import wait_until_blocked
+
+import pyidsql
+from pyidsql import IDManager, errors
+
+Conn = psycopg.Connection[Any]
+Connect = Callable[..., Conn]
+
+CHAT_HISTORY = "CREATE TABLE chat_history (id bigint PRIMARY KEY, user_id text NOT NULL)"
+
+# Reads this backend's subtransaction cache (PostgreSQL 16+): subxact_count is the number of
+# subtransactions with an XID still open or committed in the current top-level transaction.
+OWN_SUBXACTS = """
+SELECT s.subxact_count, s.subxact_overflowed
+  FROM pg_stat_get_backend_idset() AS b (id), pg_stat_get_backend_subxact(b.id) AS s
+ WHERE pg_stat_get_backend_pid(b.id) = pg_backend_pid()
+"""
+
+
+@pytest.fixture
+def trio(connect: Connect) -> tuple[Conn, Conn, Conn]:
+    """Two transactional connections (a calls idsql, b inserts explicit IDs) and an autocommit monitor."""
+    monitor = connect(autocommit=True)
+    monitor.execute(CHAT_HISTORY)
+    return connect(), connect(), monitor
+
+
+def _taken_while_waiting(trio: Any, taken: int, call: Callable[[], Any], finish: Callable[[Conn], None]) -> Any:
+    """Have b insert ID *taken* and hold it; run *call* on a until it waits for b; *finish* b; return the result."""
+    a, b, monitor = trio
+    b.execute("INSERT INTO chat_history (id, user_id) VALUES (%s, 'explicit')", (taken,))
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(call)
+        wait_until_blocked(monitor, a, b.info.backend_pid)
+        finish(b)
+        return result.result(timeout=30)
+
+
+def _ids(conn: Conn) -> list[tuple[int, str]]:
+    return conn.execute("SELECT id, user_id FROM chat_history ORDER BY id").fetchall()  # type: ignore[return-value]
+
+
+def _conflicts(conn: Conn) -> int:
+    row = conn.execute("SELECT conflicts FROM idsql.table_counter WHERE table_name = 'chat_history'::regclass")
+    return int(row.fetchone()[0])  # type: ignore[index]
+
+
+def test_insert_with_retry_skips_an_id_taken_by_a_concurrent_transaction(trio: Any) -> None:
+    a, _, monitor = trio
+    assert pyidsql.insert_with_retry(a, "chat_history", {"user_id": "first"})["id"] == 1
+    a.commit()
+    # next_id() cannot see b's uncommitted row 2, so a tries 2, waits for b, finds it taken, takes 3.
+    row = _taken_while_waiting(trio, 2, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}),
+                               lambda b: b.commit())
+    a.commit()
+    assert row == {"id": 3, "user_id": "a"}
+    assert _ids(monitor) == [(1, "first"), (2, "explicit"), (3, "a")]
+    assert _conflicts(monitor) == 1
+
+
+def test_insert_with_retry_takes_the_id_back_when_the_other_transaction_rolls_back(trio: Any) -> None:
+    a, _, monitor = trio
+    row = _taken_while_waiting(trio, 1, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}),
+                               lambda b: b.rollback())
+    a.commit()
+    assert row == {"id": 1, "user_id": "a"}
+    assert _conflicts(monitor) == 0
+
+
+def test_insert_with_retry_raises_when_every_attempt_is_taken(trio: Any) -> None:
+    a, _, monitor = trio
+    with pytest.raises(errors.RetriesExhausted) as excinfo:
+        _taken_while_waiting(
+            trio, 1, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}, retry_attempts=1),
+            lambda b: b.commit(),
+        )
+    assert str(excinfo.value).startswith('could not insert into "public.chat_history" after 1 attempt\n')
+    assert excinfo.value.detail == "Every ID tried was already taken; the last one was 1."
+    assert isinstance(excinfo.value.__cause__, psycopg.Error)
+    a.rollback()
+    assert _ids(monitor) == [(1, "explicit")]
+
+
+def test_id_manager_insert_with_retry_returns_none_and_logs(trio: Any, caplog: pytest.LogCaptureFixture) -> None:
+    a, _, monitor = trio
+    manager = IDManager(a, retry_attempts=1)
+    with caplog.at_level(logging.ERROR, logger="pyidsql.table_ids"):
+        result = _taken_while_waiting(
+            trio, 1, lambda: manager.insert_with_retry("chat_history", {"user_id": "a"}), lambda b: b.commit()
+        )
+    assert result is None
+    assert caplog.messages == ["insert into chat_history failed: every one of 1 ID(s) tried was already taken"]
+    # The original contract: None, and the caller goes on, in the same transaction.
+    assert manager.insert_with_retry("chat_history", {"user_id": "again"}) == {"id": 2, "user_id": "again"}
+    a.commit()
+    assert _ids(monitor) == [(1, "explicit"), (2, "again")]
+
+
+def _own_subxacts(conn: Conn) -> tuple[int, bool]:
+    row = conn.execute(OWN_SUBXACTS).fetchone()
+    assert row is not None
+    return int(row[0]), bool(row[1])
+
+
+@pytest.mark.slow
+def test_insert_with_retry_opens_no_subtransaction(trio: Any) -> None:
+    a, _, monitor = trio
+    if a.info.server_version < 160000:
+        pytest.skip("pg_stat_get_backend_subxact() needs PostgreSQL 16 or later")
+
+    # The probe sees subtransactions: one EXCEPTION block that writes, per loop turn.
+    a.execute(
+        "DO $$ BEGIN FOR i IN 1..3 LOOP"
+        " BEGIN INSERT INTO chat_history VALUES (-i, 'probe'); EXCEPTION WHEN unique_violation THEN NULL; END;"
+        " END LOOP; END $$"
+    )
+    assert _own_subxacts(a) == (3, False)
+    a.rollback()
+
+    # 200 calls in one transaction, each finding its first ID taken by b and retrying.
+    pyidsql.next_id(a, "chat_history")
+    a.commit()
+    expected = 1
+    for n in range(200):
+        expected += 1
+        row = _taken_while_waiting(
+            trio, expected, lambda n=n: pyidsql.insert_with_retry(a, "chat_history", {"user_id": f"a{n}"}),
+            lambda b: b.commit(),
+        )
+        expected += 1
+        assert row["id"] == expected, "the call did not skip the taken ID"
+    assert _conflicts(a) == 200
+    assert _own_subxacts(a) == (0, False)
+    a.commit()
+    assert len(_ids(monitor)) == 400
+
+
+# -- four processes --------------------------------------------------------------------------
+
+WRITERS = 4
+SECONDS = 10.0
+EXPLICIT_SHARE = 0.2
+
+
+def _writer(dsn: str, number: int, seconds: float, results: Any) -> None:
+    """Insert for *seconds*: mostly through IDManager.insert_with_retry, some with explicit IDs."""
+    rng = random.Random(number)
+    report: dict[str, Any] = {"idsql": [], "explicit": [], "explicit_refused": 0, "failed": [], "errors": []}
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            manager = IDManager(conn)
+            deadline = time.monotonic() + seconds
+            n = 0
+            while time.monotonic() < deadline:
+                n += 1
+                payload = f"w{number}-{n}"
+                if rng.random() < EXPLICIT_SHARE:
+                    # A manual insert right where the counter is heading: max(id) + 1 to 3.
+                    try:
+                        conn.execute(
+                            "INSERT INTO chat_history (id, user_id)"
+                            " SELECT coalesce(max(id), 0) + %s, %s FROM chat_history",
+                            (rng.randint(1, 3), payload),
+                        )
+                    except pg_errors.UniqueViolation:
+                        report["explicit_refused"] += 1  # the plain INSERT lost the race: not our failure
+                    else:
+                        report["explicit"].append(payload)
+                    continue
+                row = manager.insert_with_retry("chat_history", {"user_id": payload})
+                if row is None:
+                    report["failed"].append(payload)
+                else:
+                    report["idsql"].append((payload, row["id"]))
+    except Exception as exc:  # reported to the parent, which fails the test
+        report["errors"].append(repr(exc))
+    results.put(report)
+
+
+@pytest.mark.slow
+def test_insert_with_retry_four_processes_with_explicit_ids(dsn: str, connect: Connect) -> None:
+    setup = connect(autocommit=True)
+    setup.execute(CHAT_HISTORY)
+    pyidsql.initialize_table(setup, "chat_history")
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(dsn, n, SECONDS, results)) for n in range(WRITERS)]
+    began = time.monotonic()
+    for p in procs:
+        p.start()
+    reports = [results.get(timeout=SECONDS + 120) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    took = time.monotonic() - began
+
+    assert [e for r in reports for e in r["errors"]] == []
+    assert [f for r in reports for f in r["failed"]] == [], "insert_with_retry gave up"
+    assert took >= SECONDS
+    by_idsql = {payload: row_id for r in reports for payload, row_id in r["idsql"]}
+    explicit = {payload for r in reports for payload in r["explicit"]}
+    assert len(by_idsql) > 100 and explicit, "the writers hardly ran"
+
+    rows = setup.execute("SELECT id, user_id FROM chat_history").fetchall()
+    counts = Counter(user_id for _, user_id in rows)
+    assert [p for p, c in counts.items() if c > 1] == [], "a row was inserted twice"
+    assert set(counts) == set(by_idsql) | explicit, "rows lost or unexpected"
+    stored = dict((user_id, row_id) for row_id, user_id in rows)
+    assert {p: stored[p] for p in by_idsql} == by_idsql, "insert_with_retry returned another row's ID"
+    # The retry path really ran: explicit IDs landed on IDs insert_with_retry was trying.
+    assert _conflicts(setup) > 0, "no insert met a taken ID: the test did not exercise the retries"
