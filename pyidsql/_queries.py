@@ -44,7 +44,7 @@ ASSIGN_SERVER_ID: LiteralString = "SELECT idsql.assign_server_id(%s::regclass, %
 # Table names are resolved here, in the caller's search_path, and sent as oids.
 NEGOTIATE_IDS: LiteralString = (
     "SELECT idsql.negotiate_ids(coalesce((SELECT jsonb_agg(e.value || jsonb_build_object("
-    "'table', (e.value ->> 'table')::regclass::oid) ORDER BY e.ord)"
+    "'table', (e.value ->> 'table')::regclass::oid::bigint) ORDER BY e.ord)"
     " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e (value, ord)), '[]'))"
 )
 _SYNC_ITEM_COLUMNS: LiteralString = (

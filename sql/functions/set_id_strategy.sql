@@ -9,10 +9,11 @@ AS $$
  * changes an ID; server replaces temporary IDs with IDs from the generator:
  * prefix:INV (generate_id, text keys), default (the key's DEFAULT or
  * identity), uuidv7 (uuid or text keys); server without a generator means
- * default. Refused while rows of tbl still carry temporary IDs: they would be
- * stranded under client, or were made under rules the generator may clash
- * with. Takes SHARE ROW EXCLUSIVE on tbl so no temporary ID arrives while
- * the rows are checked.
+ * default. Switching from server to client is refused while rows of tbl
+ * still carry temporary IDs: they would be stranded, never replaced. (From
+ * client to server is allowed: rows already shaped like temporary IDs become
+ * negotiable.) Takes SHARE ROW EXCLUSIVE on tbl so no temporary ID arrives
+ * while the rows are checked.
  */
 DECLARE
     v_key record;
@@ -54,9 +55,9 @@ BEGIN
         END IF;
     END IF;
 
-    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', set_id_strategy.tbl);
-    IF set_id_strategy.strategy IS DISTINCT FROM
-       (SELECT s.strategy FROM idsql.id_strategy AS s WHERE s.tbl = set_id_strategy.tbl) THEN
+    IF set_id_strategy.strategy = 'client' AND
+       (SELECT s.strategy FROM idsql.id_strategy AS s WHERE s.tbl = set_id_strategy.tbl) = 'server' THEN
+        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', set_id_strategy.tbl);
         EXECUTE format('SELECT t.%1$I::text FROM %2$s AS t WHERE idsql.is_temp_id($1, t.%1$I::text) LIMIT 1',
                        v_key.column_name, set_id_strategy.tbl)
            INTO v_pending
