@@ -47,8 +47,12 @@ def rows(conn: Conn, *tables: str) -> dict[str, list[tuple[Any, ...]]]:
 
 def bookkeeping(conn: Conn) -> dict[str, list[tuple[Any, ...]]]:
     return {
-        "queue": conn.execute("SELECT model_id, temporary_client_id, payload FROM idsql.sync_queue ORDER BY id").fetchall(),
-        "mapping": conn.execute("SELECT tbl::text, temp_id, permanent_id FROM idsql.id_mapping ORDER BY 1, 2").fetchall(),
+        "queue": conn.execute(
+            "SELECT model_id, temporary_client_id, payload FROM idsql.sync_queue ORDER BY id"
+        ).fetchall(),
+        "mapping": conn.execute(
+            "SELECT tbl::text, temp_id, permanent_id FROM idsql.id_mapping ORDER BY 1, 2"
+        ).fetchall(),
         "log": conn.execute("SELECT tbl::text, old_id, new_id FROM idsql.id_change_log ORDER BY id").fetchall(),
     }
 
@@ -95,7 +99,7 @@ def test_set_id_strategy_refuses_a_composite_primary_key(conn: Conn) -> None:
     assert excinfo.value.detail == "The primary key has 2 columns."
 
 
-def test_new_temp_id_per_key_type_and_is_temp_id_knows_it(conn: Conn) -> None:
+def test_new_temp_id_per_key_type(conn: Conn) -> None:
     conn.execute(
         "CREATE TABLE t_text (id varchar(40) PRIMARY KEY); CREATE TABLE t_big (id bigint PRIMARY KEY);"
         "CREATE TABLE t_uuid (id uuid PRIMARY KEY)"
@@ -107,12 +111,24 @@ def test_new_temp_id_per_key_type_and_is_temp_id_knows_it(conn: Conn) -> None:
     assert all(b < 0 for b in big) and big == sorted(big, reverse=True)
     u = uuid.UUID(pyidsql.new_temp_id(conn, "t_uuid"))
     assert u.version == 8
+    assert conn.execute("SELECT count(*) FROM idsql.temp_id").fetchone() == (54,)
+
+
+def test_is_temp_id_knows_issued_and_temporary_shaped_ids(conn: Conn) -> None:
+    conn.execute(
+        "CREATE TABLE t_text (id varchar(40) PRIMARY KEY); CREATE TABLE t_big (id bigint PRIMARY KEY);"
+        "CREATE TABLE t_uuid (id uuid PRIMARY KEY)"
+    )
+    text_ids = {pyidsql.new_temp_id(conn, "t_text")}
+    big = [int(pyidsql.new_temp_id(conn, "t_big"))]
+    u = uuid.UUID(pyidsql.new_temp_id(conn, "t_uuid"))
     for table, temp in [("t_text", text_ids.pop()), ("t_big", str(big[0])), ("t_uuid", str(u))]:
         assert pyidsql.is_temp_id(conn, table, temp) is True
     assert pyidsql.is_temp_id(conn, "t_text", "PRJ-1") is False
     assert pyidsql.is_temp_id(conn, "t_big", 42) is False
     assert pyidsql.is_temp_id(conn, "t_uuid", uuid.uuid4()) is False
-    assert conn.execute("SELECT count(*) FROM idsql.temp_id").fetchone() == (54,)
+    assert pyidsql.is_temp_id(conn, "t_text", "tmp_made_offline") is True
+    assert pyidsql.is_temp_id(conn, "t_big", -99) is True
 
 
 # --- offline chains
@@ -265,7 +281,9 @@ def test_replace_id_everywhere_refuses_a_non_deferrable_cycle(conn: Conn) -> Non
     )
     with pytest.raises(errors.UnsafeForeignKey) as excinfo, conn.transaction():
         pyidsql.replace_id_everywhere(conn, "a", "tmp_a", "A-1")
-    assert excinfo.value.detail == "Constraint b_a_fkey on public.b (ON UPDATE NO ACTION): non-deferrable foreign key in a cycle."
+    assert excinfo.value.detail == (
+        "Constraint b_a_fkey on public.b (ON UPDATE NO ACTION): non-deferrable foreign key in a cycle."
+    )
 
 
 # --- shapes of references
@@ -423,7 +441,8 @@ def test_replace_id_everywhere_rewrites_queue_payloads_only_where_a_value_equals
     other = pyidsql.enqueue_sync(conn, "task", "tmp_p1", "update", {"unrelated": True})  # same text, other table
     result = pyidsql.replace_id_everywhere(conn, "project", "tmp_p1", "PRJ-1")
     assert result["touched"]["idsql.sync_queue"] == 2
-    queue = {r[0]: r[1:] for r in conn.execute("SELECT id, model_id, temporary_client_id, payload FROM idsql.sync_queue")}
+    query = "SELECT id, model_id, temporary_client_id, payload FROM idsql.sync_queue"
+    queue = {r[0]: r[1:] for r in conn.execute(query)}
     assert queue[own] == ("PRJ-1", "PRJ-1", {"name": "offline project"})
     assert queue[child][2] == {
         "project_id": "PRJ-1",

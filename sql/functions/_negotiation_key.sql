@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION idsql._negotiation_key(
     tbl regclass,
     OUT column_name name,
     OUT attnum smallint,
-    OUT type_name text,
+    OUT type_name regtype,
     OUT kind text
 )
     LANGUAGE plpgsql
@@ -11,13 +11,13 @@ CREATE OR REPLACE FUNCTION idsql._negotiation_key(
 AS $$
 /*
  * Return the key that ID negotiation rewrites: the table's single-column
- * primary key, its type name (from format_type, safe to splice after ::) and
+ * primary key, its type (a regtype, whose text is safe to splice after ::) and
  * its kind: text (any string type), integer (smallint, integer, bigint) or
  * uuid. Anything else is refused: a temporary ID must fit the same column as
  * the permanent one and never equal one, which these three kinds allow.
  */
 DECLARE
-    v_nkeys integer;
+    v_nkeys smallint;
     v_attnum smallint;
     v_type oid;
     v_identity "char";
@@ -32,7 +32,7 @@ BEGIN
                            ELSE format('The primary key has %s columns.', v_nkeys) END,
                   HINT = 'ID negotiation rewrites one key column; give the table a single-column primary key.';
     END IF;
-    SELECT a.attname, a.attnum, a.atttypid, format_type(a.atttypid, a.atttypmod), a.attidentity
+    SELECT a.attname, a.attnum, a.atttypid, a.atttypid::regtype, a.attidentity
       INTO column_name, attnum, v_type, type_name, v_identity
       FROM pg_attribute AS a
      WHERE a.attrelid = _negotiation_key.tbl AND a.attnum = v_attnum;

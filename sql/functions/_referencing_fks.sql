@@ -4,7 +4,7 @@ CREATE OR REPLACE FUNCTION idsql._referencing_fks(tbl regclass, key_attnum small
         child regclass,
         child_columns name[],
         child_key_column name,
-        child_key_type text,
+        child_key_type regtype,
         other_child_columns name[],
         other_parent_columns name[],
         on_update text,
@@ -58,8 +58,8 @@ SELECT c.conname,
        SELECT array_agg(ca.attname ORDER BY k.ord) AS child_columns,
               min(ca.attname) FILTER (WHERE k.parent_att = _referencing_fks.key_attnum) AS child_key_column,
               min(k.child_att) FILTER (WHERE k.parent_att = _referencing_fks.key_attnum) AS child_key_attnum,
-              min(format_type(ca.atttypid, ca.atttypmod))
-                  FILTER (WHERE k.parent_att = _referencing_fks.key_attnum) AS child_key_type,
+              (array_agg(ca.atttypid::regtype)
+                  FILTER (WHERE k.parent_att = _referencing_fks.key_attnum))[1] AS child_key_type,
               coalesce(array_agg(ca.attname ORDER BY k.ord)
                            FILTER (WHERE k.parent_att <> _referencing_fks.key_attnum), '{}') AS other_child_columns,
               coalesce(array_agg(pa.attname ORDER BY k.ord)

@@ -57,7 +57,7 @@ BEGIN
                   DETAIL = 'Under the client strategy an ID never changes.',
                   HINT = 'Call set_id_strategy(table, ''server'') first if its IDs come from the server.';
     END IF;
-    EXECUTE format('SELECT $1::%1$s::text, $2::%1$s::text', v_key.type_name)
+    EXECUTE format('SELECT $1::%s::text, $2::%s::text', v_key.type_name, v_key.type_name)
        INTO v_old, v_new
       USING _replace_id.old_id, _replace_id.new_id;
     IF NOT idsql.is_temp_id(_replace_id.tbl, v_old) THEN
@@ -90,7 +90,7 @@ BEGIN
                   HINT = 'Use the permanent ID that replaced it (resolve_id); a temporary ID is replaced once.';
     END IF;
 
-    EXECUTE format('SELECT true FROM %1$s AS t WHERE t.%2$I = $1::%3$s FOR UPDATE',
+    EXECUTE format('SELECT true FROM %s AS t WHERE t.%I = $1::%s FOR UPDATE',
                    _replace_id.tbl, v_key.column_name, v_key.type_name)
        INTO v_found
       USING v_old;
@@ -100,7 +100,7 @@ BEGIN
                   DETAIL = format('Looked for %s = %s.', v_key.column_name, v_old),
                   HINT = 'Insert the row with its temporary ID before negotiating it.';
     END IF;
-    EXECUTE format('SELECT true FROM %1$s AS t WHERE t.%2$I = $1::%3$s',
+    EXECUTE format('SELECT true FROM %s AS t WHERE t.%I = $1::%s',
                    _replace_id.tbl, v_key.column_name, v_key.type_name)
        INTO v_found
       USING v_new;

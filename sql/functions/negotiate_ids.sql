@@ -22,8 +22,8 @@ DECLARE
     v_tbl regclass;
     v_new text;
     v_result jsonb;
-    v_results jsonb := '[]';
-    v_log_ids bigint[] := '{}';
+    v_results jsonb := '[]'::jsonb;
+    v_log_ids bigint[] := '{}'::bigint[];
 BEGIN
     IF jsonb_typeof(negotiate_ids.batch) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION 'the batch is not a JSON array'

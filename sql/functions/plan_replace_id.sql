@@ -29,7 +29,7 @@ DECLARE
 BEGIN
     v_key := idsql._negotiation_key(plan_replace_id.tbl);
     EXECUTE format('SELECT $1::%s::text', v_key.type_name) INTO v_old USING plan_replace_id.old_id;
-    EXECUTE format('SELECT count(*) FROM %1$s AS t WHERE t.%2$I = $1::%3$s',
+    EXECUTE format('SELECT count(*) FROM %s AS t WHERE t.%I = $1::%s',
                    plan_replace_id.tbl, v_key.column_name, v_key.type_name)
        INTO v_count
       USING v_old;
@@ -53,7 +53,7 @@ BEGIN
     RETURN NEXT;
 
     FOR v_fk IN SELECT * FROM idsql._referencing_fks(plan_replace_id.tbl, v_key.attnum) LOOP
-        EXECUTE format('SELECT count(*) FROM %1$s AS c WHERE c.%2$I = $1::%3$s%4$s',
+        EXECUTE format('SELECT count(*) FROM %s AS c WHERE c.%I = $1::%s%s',
                        v_fk.child, v_fk.child_key_column, v_fk.child_key_type,
                        CASE WHEN cardinality(v_fk.other_child_columns) = 0 THEN ''
                             ELSE format(' AND (%s) = (SELECT %s FROM %s AS p WHERE p.%I = $1::%s)',

@@ -58,8 +58,8 @@ BEGIN
     IF set_id_strategy.strategy = 'client' AND
        (SELECT s.strategy FROM idsql.id_strategy AS s WHERE s.tbl = set_id_strategy.tbl) = 'server' THEN
         EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', set_id_strategy.tbl);
-        EXECUTE format('SELECT t.%1$I::text FROM %2$s AS t WHERE idsql.is_temp_id($1, t.%1$I::text) LIMIT 1',
-                       v_key.column_name, set_id_strategy.tbl)
+        EXECUTE format('SELECT t.%I::text FROM %s AS t WHERE idsql.is_temp_id($1, t.%I::text) LIMIT 1',
+                       v_key.column_name, set_id_strategy.tbl, v_key.column_name)
            INTO v_pending
           USING set_id_strategy.tbl;
         IF v_pending IS NOT NULL THEN
