@@ -10,7 +10,6 @@ from time import monotonic
 from typing import Any, Literal
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from pyidsql import _db
 from pyidsql import _queries as Q
@@ -24,6 +23,7 @@ from pyidsql.negotiation import (
     SyncItem,
     _batch,
     _check_autocommit,
+    _enqueue_params,
     _log_query,
     _Seen,
     _text,
@@ -189,8 +189,7 @@ async def enqueue_sync(
     temporary_client_id: IdValue | None = None,
 ) -> int:
     """Queue a change of one row for the remote API (``idsql.enqueue_sync``)."""
-    params = (model_type, _text(model_id), operation, Jsonb(payload if payload is not None else {}),
-              _text(temporary_client_id))
+    params = _enqueue_params(model_type, model_id, operation, payload, temporary_client_id)
     result: int = await _db.afetch_scalar(conn, Q.ENQUEUE_SYNC, params)
     return result
 

@@ -131,6 +131,13 @@ def negotiate_ids(conn: Connectable, batch: Iterable[Mapping[str, Any]]) -> list
     return result
 
 
+def _enqueue_params(
+    model_type: str, model_id: IdValue, operation: str, payload: Any, temporary_client_id: IdValue | None
+) -> tuple[Any, ...]:
+    return (model_type, _text(model_id), operation, Jsonb(payload if payload is not None else {}),
+            _text(temporary_client_id))
+
+
 def enqueue_sync(
     conn: Connectable,
     model_type: str,
@@ -140,8 +147,7 @@ def enqueue_sync(
     temporary_client_id: IdValue | None = None,
 ) -> int:
     """Queue a change of one row for the remote API; return the item's id (``idsql.enqueue_sync``)."""
-    params = (model_type, _text(model_id), operation, Jsonb(payload if payload is not None else {}),
-              _text(temporary_client_id))
+    params = _enqueue_params(model_type, model_id, operation, payload, temporary_client_id)
     result: int = _db.fetch_scalar(conn, Q.ENQUEUE_SYNC, params)
     return result
 

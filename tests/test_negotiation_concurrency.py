@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import errors as pg_errors
+from test_prefixed_concurrency import wait_until_blocked
 
 import pyidsql
 
@@ -24,17 +24,6 @@ SELECT idsql.set_id_strategy('project', 'server', 'prefix:PRJ');
 INSERT INTO project VALUES ('tmp_p1', 'offline');
 INSERT INTO task VALUES ('tmp_t1', 'tmp_p1', 'first');
 """
-
-
-def wait_until_blocked(monitor: Conn, waiter: Conn, holder_pid: int) -> None:
-    """Return once *waiter*'s backend waits on a lock held by *holder_pid* (bounded poll)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        row = monitor.execute("SELECT pg_blocking_pids(%s)", (waiter.info.backend_pid,)).fetchone()
-        if row and holder_pid in row[0]:
-            return
-        time.sleep(0.01)
-    raise AssertionError("the second session never waited for the first")
 
 
 @pytest.fixture

@@ -13,6 +13,10 @@ JUSTIFIED: dict[tuple[str, str], str] = {
         "the one statement that rewrites every table is assembled from parts each built by format() "
         "with %I for column names and regclass/regtype for tables and types; values go through USING"
     ),
+    ("idsql.plan_replace_id(regclass,text)", "text type variable is not sanitized"): (
+        "match_condition comes from _referencing_fks, built by format() with %I for columns and "
+        "regclass/regtype for tables and types; the old ID goes through USING"
+    ),
     ("idsql._server_id_for(regclass,text)", "text type variable is not sanitized"): (
         "the generator 'default' evaluates the key column's DEFAULT expression, read from pg_attrdef "
         "(written by the table's owner in its DDL), never text from the caller"

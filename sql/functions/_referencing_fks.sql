@@ -9,7 +9,8 @@ CREATE OR REPLACE FUNCTION idsql._referencing_fks(tbl regclass, key_attnum small
         other_parent_columns name[],
         on_update text,
         indexed boolean,
-        problem text
+        problem text,
+        match_condition text
     )
     LANGUAGE sql
     STABLE
@@ -24,8 +25,12 @@ AS $$
  * constraint on the partitioned table covers them, and rows are rewritten
  * through it. problem is NULL when the key can be rewritten, else the reason
  * it cannot: ON UPDATE RESTRICT / SET NULL / SET DEFAULT, or a non-deferrable
- * NO ACTION key in a two-table cycle. Ordered by child, then name, so
- * concurrent negotiations touch tables in the same order.
+ * NO ACTION key in a two-table cycle. match_condition is the SQL test that a
+ * row of the child (alias c) references the row of tbl whose key is $2: the
+ * key column equals $2 and, for a composite key, the other columns equal the
+ * parent row's (a NULL column matches nothing, as in MATCH SIMPLE), so other
+ * tenants' rows with the same value are never touched. Ordered by child, then
+ * name, so concurrent negotiations touch tables in the same order.
  */
 SELECT c.conname,
        c.conrelid::regclass,
@@ -52,8 +57,18 @@ SELECT c.conname,
                              WHERE back.contype = 'f' AND back.conrelid = c.confrelid
                                AND back.confrelid = c.conrelid)
                THEN 'non-deferrable foreign key in a cycle'
-       END
+       END,
+       format('c.%I = $2::%s', cols.child_key_column, cols.child_key_type)
+       || CASE WHEN cardinality(cols.other_child_columns) = 0 THEN ''
+               ELSE format(' AND (%s) = (SELECT %s FROM %s AS p WHERE p.%I = $2::%s)',
+                           (SELECT string_agg(format('c.%I', x.col), ', ' ORDER BY x.ord)
+                              FROM unnest(cols.other_child_columns) WITH ORDINALITY AS x (col, ord)),
+                           (SELECT string_agg(format('p.%I', x.col), ', ' ORDER BY x.ord)
+                              FROM unnest(cols.other_parent_columns) WITH ORDINALITY AS x (col, ord)),
+                           _referencing_fks.tbl, pk.attname, pk.atttypid::regtype)
+          END
   FROM pg_constraint AS c
+  JOIN pg_attribute AS pk ON pk.attrelid = c.confrelid AND pk.attnum = _referencing_fks.key_attnum
  CROSS JOIN LATERAL (
        SELECT array_agg(ca.attname ORDER BY k.ord) AS child_columns,
               min(ca.attname) FILTER (WHERE k.parent_att = _referencing_fks.key_attnum) AS child_key_column,

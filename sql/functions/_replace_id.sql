@@ -137,14 +137,7 @@ BEGIN
         SELECT _replace_id.tbl AS child, v_key.column_name AS col, v_key.type_name AS col_type,
                format('c.%I = $2::%s', v_key.column_name, v_key.type_name) AS cond
         UNION ALL
-        SELECT f.child, f.child_key_column, f.child_key_type,
-               format('c.%I = $2::%s', f.child_key_column, f.child_key_type)
-               || CASE WHEN cardinality(f.other_child_columns) = 0 THEN ''
-                       ELSE format(' AND (%s) = (SELECT %s FROM %s AS p WHERE p.%I = $2::%s)',
-                                   (SELECT string_agg(format('c.%I', x), ', ') FROM unnest(f.other_child_columns) AS x),
-                                   (SELECT string_agg(format('p.%I', x), ', ') FROM unnest(f.other_parent_columns) AS x),
-                                   _replace_id.tbl, v_key.column_name, v_key.type_name)
-                  END
+        SELECT f.child, f.child_key_column, f.child_key_type, f.match_condition
           FROM idsql._referencing_fks(_replace_id.tbl, v_key.attnum) AS f
     ), per_column AS (
         SELECT r.child, r.col, r.col_type, string_agg('(' || r.cond || ')', ' OR ' ORDER BY r.cond) AS conds

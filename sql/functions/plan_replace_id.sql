@@ -53,17 +53,9 @@ BEGIN
     RETURN NEXT;
 
     FOR v_fk IN SELECT * FROM idsql._referencing_fks(plan_replace_id.tbl, v_key.attnum) LOOP
-        EXECUTE format('SELECT count(*) FROM %s AS c WHERE c.%I = $1::%s%s',
-                       v_fk.child, v_fk.child_key_column, v_fk.child_key_type,
-                       CASE WHEN cardinality(v_fk.other_child_columns) = 0 THEN ''
-                            ELSE format(' AND (%s) = (SELECT %s FROM %s AS p WHERE p.%I = $1::%s)',
-                                        (SELECT string_agg(format('c.%I', x), ', ')
-                                           FROM unnest(v_fk.other_child_columns) AS x),
-                                        (SELECT string_agg(format('p.%I', x), ', ')
-                                           FROM unnest(v_fk.other_parent_columns) AS x),
-                                        plan_replace_id.tbl, v_key.column_name, v_key.type_name) END)
+        EXECUTE format('SELECT count(*) FROM %s AS c WHERE %s', v_fk.child, v_fk.match_condition)
            INTO v_count
-          USING v_old;
+          USING NULL::text, v_old;  -- match_condition names the old ID $2
         table_name := v_fk.child;
         constraint_name := v_fk.constraint_name;
         columns := v_fk.child_columns;
