@@ -191,7 +191,13 @@ def _log_query(payload: str) -> tuple[LiteralString, tuple[Any, ...]]:
 
 
 class _Seen:
-    """The log ids already yielded: replay and live notifications overlap, each event is yielded once."""
+    """The log ids already yielded: replay and live notifications overlap, each event is yielded once.
+
+    Only the most recent :attr:`KEEP` ids are remembered, so a listener that runs for months
+    does not grow: an overlap is at most one replay's worth of events.
+    """
+
+    KEEP = 100_000
 
     def __init__(self) -> None:
         self.ids: set[int] = set()
@@ -199,6 +205,8 @@ class _Seen:
     def fresh(self, rows: Iterable[tuple[Any, ...]]) -> list[IdChanged]:
         events = [IdChanged(*row) for row in rows if row[0] not in self.ids]
         self.ids.update(e.log_id for e in events)
+        if len(self.ids) > self.KEEP:
+            self.ids = set(sorted(self.ids)[-self.KEEP // 2 :])
         return events
 
 

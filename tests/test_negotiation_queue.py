@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -202,3 +203,16 @@ async def test_listen_id_changes_async_replays_then_follows(connect: Connect, ac
         assert (await anext(events)).new_id == "PRJ-2"
     finally:
         await listener.close()
+
+
+def test_replace_id_everywhere_notification_stays_under_8000_bytes(connect: Connect) -> None:
+    worker, raw, listener = connect(autocommit=True), connect(autocommit=True), connect(autocommit=True)
+    worker.execute(SCHEMA)
+    old, new = "tmp_" + "a" * 4100, "P-" + "b" * 4100  # together past NOTIFY's 8000 bytes
+    worker.execute("INSERT INTO project VALUES (%s, 'long')", (old,))
+    raw.execute("LISTEN idsql_id_changed")
+    log_id = pyidsql.replace_id_everywhere(worker, "project", old, new)["log_id"]
+    [note] = list(raw.notifies(timeout=5, stop_after=1))
+    assert json.loads(note.payload) == {"table": "public.project", "log_id": log_id}
+    [event] = list(pyidsql.listen_id_changes(listener, since_log_id=log_id - 1, timeout=0.2))
+    assert (event.old_id, event.new_id) == (old, new)  # in full, from the log
