@@ -45,3 +45,48 @@ REGISTER_TABLE: LiteralString = (
     "SELECT idsql.initialize_table(s.t, initial_value => %s) FROM (SELECT %s::regclass AS t) AS s"
     " WHERE NOT EXISTS (SELECT FROM idsql.table_counter AS c WHERE c.table_name = s.t)"
 )
+
+
+# --- ID negotiation
+SET_ID_STRATEGY: LiteralString = "SELECT idsql.set_id_strategy(%s::regclass, %s, %s)"
+NEW_TEMP_ID: LiteralString = "SELECT idsql.new_temp_id(%s::regclass)"
+IS_TEMP_ID: LiteralString = "SELECT idsql.is_temp_id(%s::regclass, %s)"
+RESOLVE_ID: LiteralString = "SELECT idsql.resolve_id(%s::regclass, %s)"
+REPLACE_ID_EVERYWHERE: LiteralString = "SELECT idsql.replace_id_everywhere(%s::regclass, %s, %s)"
+PLAN_REPLACE_ID: LiteralString = (
+    "SELECT table_name::text, constraint_name::text, columns::text[], rows, strategy, problem"
+    " FROM idsql.plan_replace_id(%s::regclass, %s)"
+)
+ASSIGN_SERVER_ID: LiteralString = "SELECT idsql.assign_server_id(%s::regclass, %s)"
+# Table names are resolved here, in the caller's search_path, and sent as oids.
+NEGOTIATE_IDS: LiteralString = (
+    "SELECT idsql.negotiate_ids(coalesce((SELECT jsonb_agg(e.value || jsonb_build_object("
+    "'table', (e.value ->> 'table')::regclass::oid::bigint) ORDER BY e.ord)"
+    " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e (value, ord)), '[]'))"
+)
+_SYNC_ITEM_COLUMNS: LiteralString = (
+    "id, model_type::text, model_id, temporary_client_id, operation, payload, id_negotiation_status,"
+    " attempts, last_error, created_at, updated_at, claimed_at"
+)
+ENQUEUE_SYNC: LiteralString = "SELECT idsql.enqueue_sync(%s::regclass, %s, %s, %s::jsonb, %s)"
+CLAIM_SYNC_BATCH: LiteralString = (
+    "SELECT " + _SYNC_ITEM_COLUMNS + " FROM idsql.claim_sync_batch(%s, max_attempts => %s)"
+)
+COMPLETE_SYNC: LiteralString = "SELECT " + _SYNC_ITEM_COLUMNS + " FROM idsql.complete_sync(%s, %s)"
+FAIL_SYNC: LiteralString = "SELECT " + _SYNC_ITEM_COLUMNS + " FROM idsql.fail_sync(%s, %s, %s)"
+ENABLE_LATE_REFERENCE_RESOLUTION: LiteralString = (
+    "SELECT idsql.enable_late_reference_resolution(%s::regclass, %s)"
+)
+DISABLE_LATE_REFERENCE_RESOLUTION: LiteralString = (
+    "SELECT idsql.disable_late_reference_resolution(%s::regclass)"
+)
+LISTEN_ID_CHANGED: LiteralString = "LISTEN idsql_id_changed"
+_ID_CHANGE_COLUMNS: LiteralString = (
+    "SELECT l.id, l.touched ->> 'table', l.old_id, l.new_id, l.touched -> 'touched', l.created_at"
+    " FROM idsql.id_change_log AS l"
+)
+ID_CHANGES_SINCE: LiteralString = _ID_CHANGE_COLUMNS + " WHERE l.id > %s ORDER BY l.id"
+ID_CHANGES_OF_BATCH: LiteralString = (
+    _ID_CHANGE_COLUMNS + " WHERE l.id BETWEEN %s AND %s AND l.txid = %s::xid8 ORDER BY l.id"
+)
+ID_CHANGE: LiteralString = _ID_CHANGE_COLUMNS + " WHERE l.id = %s"

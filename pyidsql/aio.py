@@ -5,12 +5,29 @@ Same names, arguments and SQL as the sync functions; ``await`` them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from time import monotonic
+from typing import Any, Literal
+
+import psycopg
 
 from pyidsql import _db, table_ids
 from pyidsql import _queries as Q
 from pyidsql._db import AsyncConnectable
+from pyidsql.negotiation import (
+    IdChanged,
+    IdValue,
+    Operation,
+    PlanStep,
+    Strategy,
+    SyncItem,
+    _batch,
+    _check_autocommit,
+    _enqueue_params,
+    _log_query,
+    _Seen,
+    _text,
+)
 from pyidsql.prefixed import Mode, ParsedId, PrefixStats
 from pyidsql.table_ids import as_jsonb, exhausted_message
 
@@ -180,3 +197,119 @@ class AsyncIDManager:
     async def _register(self, table: str) -> None:
         if self.initial_value != 1:
             await _db.afetch_all(self.conn, Q.REGISTER_TABLE, (self.initial_value, table))
+
+
+# --- ID negotiation
+
+
+async def set_id_strategy(
+    conn: AsyncConnectable, table: str, strategy: Strategy, generator: str | None = None
+) -> None:
+    """Choose client or server IDs for *table* (``idsql.set_id_strategy``)."""
+    await _db.afetch_all(conn, Q.SET_ID_STRATEGY, (table, strategy, generator))
+
+
+async def new_temp_id(conn: AsyncConnectable, table: str) -> str:
+    """Return a temporary ID for a row of *table* (``idsql.new_temp_id``)."""
+    result: str = await _db.afetch_scalar(conn, Q.NEW_TEMP_ID, (table,))
+    return result
+
+
+async def is_temp_id(conn: AsyncConnectable, table: str, id: IdValue) -> bool:
+    """Return whether *id* is a temporary ID of *table* (``idsql.is_temp_id``)."""
+    result: bool = await _db.afetch_scalar(conn, Q.IS_TEMP_ID, (table, _text(id)))
+    return result
+
+
+async def resolve_id(conn: AsyncConnectable, table: str, id: IdValue) -> str:
+    """Return the permanent ID that replaced *id*, or *id* itself (``idsql.resolve_id``)."""
+    result: str = await _db.afetch_scalar(conn, Q.RESOLVE_ID, (table, _text(id)))
+    return result
+
+
+async def replace_id_everywhere(
+    conn: AsyncConnectable, table: str, old_id: IdValue, new_id: IdValue
+) -> dict[str, Any]:
+    """Replace temporary *old_id* by *new_id* everywhere (``idsql.replace_id_everywhere``)."""
+    result: dict[str, Any] = await _db.afetch_scalar(
+        conn, Q.REPLACE_ID_EVERYWHERE, (table, _text(old_id), _text(new_id))
+    )
+    return result
+
+
+async def plan_replace_id(conn: AsyncConnectable, table: str, old_id: IdValue) -> list[PlanStep]:
+    """Return what replacing *old_id* would rewrite (``idsql.plan_replace_id``)."""
+    return [PlanStep(*row) for row in await _db.afetch_all(conn, Q.PLAN_REPLACE_ID, (table, _text(old_id)))]
+
+
+async def assign_server_id(conn: AsyncConnectable, table: str, temp_id: IdValue) -> str:
+    """Allocate a permanent ID for *temp_id* and replace it everywhere (``idsql.assign_server_id``)."""
+    result: str = await _db.afetch_scalar(conn, Q.ASSIGN_SERVER_ID, (table, _text(temp_id)))
+    return result
+
+
+async def negotiate_ids(conn: AsyncConnectable, batch: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Replace many temporary IDs in one go, one notification (``idsql.negotiate_ids``)."""
+    result: list[dict[str, Any]] = await _db.afetch_scalar(conn, Q.NEGOTIATE_IDS, (_batch(batch),))
+    return result
+
+
+async def enqueue_sync(
+    conn: AsyncConnectable,
+    model_type: str,
+    model_id: IdValue,
+    operation: Operation,
+    payload: Any = None,
+    temporary_client_id: IdValue | None = None,
+) -> int:
+    """Queue a change of one row for the remote API (``idsql.enqueue_sync``)."""
+    params = _enqueue_params(model_type, model_id, operation, payload, temporary_client_id)
+    result: int = await _db.afetch_scalar(conn, Q.ENQUEUE_SYNC, params)
+    return result
+
+
+async def claim_sync_batch(conn: AsyncConnectable, n: int, max_attempts: int = 5) -> list[SyncItem]:
+    """Claim up to *n* items with SKIP LOCKED (``idsql.claim_sync_batch``)."""
+    return [SyncItem(*row) for row in await _db.afetch_all(conn, Q.CLAIM_SYNC_BATCH, (n, max_attempts))]
+
+
+async def complete_sync(conn: AsyncConnectable, id: int, server_id: IdValue | None = None) -> SyncItem:
+    """Mark a claimed item complete, replacing its temporary ID by *server_id* (``idsql.complete_sync``)."""
+    return SyncItem(*(await _db.afetch_all(conn, Q.COMPLETE_SYNC, (id, _text(server_id))))[0])
+
+
+async def fail_sync(conn: AsyncConnectable, id: int, error: str, conflict: bool = False) -> SyncItem:
+    """Record a failed attempt of a claimed item (``idsql.fail_sync``)."""
+    return SyncItem(*(await _db.afetch_all(conn, Q.FAIL_SYNC, (id, error, conflict)))[0])
+
+
+async def enable_late_reference_resolution(
+    conn: AsyncConnectable, table: str, mode: Literal["resolve", "reject"] = "resolve"
+) -> None:
+    """Resolve or refuse replaced temporary IDs in foreign keys (``idsql.enable_late_reference_resolution``)."""
+    await _db.afetch_all(conn, Q.ENABLE_LATE_REFERENCE_RESOLUTION, (table, mode))
+
+
+async def disable_late_reference_resolution(conn: AsyncConnectable, table: str) -> None:
+    """Remove the late-reference trigger from *table* (``idsql.disable_late_reference_resolution``)."""
+    await _db.afetch_all(conn, Q.DISABLE_LATE_REFERENCE_RESOLUTION, (table,))
+
+
+async def listen_id_changes(
+    conn: psycopg.AsyncConnection[Any], *, since_log_id: int | None = None, timeout: float | None = None
+) -> AsyncIterator[IdChanged]:
+    """Async twin of :func:`pyidsql.listen_id_changes`: replay after *since_log_id*, then live events."""
+    _check_autocommit(conn.autocommit)
+    deadline = None if timeout is None else monotonic() + timeout
+    seen = _Seen()
+    await conn.execute(Q.LISTEN_ID_CHANGED)
+    if since_log_id is not None:
+        for event in seen.fresh(await _db.afetch_all(conn, Q.ID_CHANGES_SINCE, (since_log_id,))):
+            yield event
+    while deadline is None or monotonic() < deadline:
+        remaining = None if deadline is None else max(0.0, deadline - monotonic())
+        notes = [note async for note in conn.notifies(timeout=remaining, stop_after=1)]
+        for note in notes:
+            query, params = _log_query(note.payload)
+            for event in seen.fresh(await _db.afetch_all(conn, query, params)):
+                yield event

@@ -10,6 +10,9 @@ pyidsql ships an Alembic branch labelled ``idsql`` (revisions ``idsql_0001``, â€
   :data:`VERSION_TABLE`, so it never touches an application's ``alembic_version``.
 
 The revisions call :func:`execute_script` and :func:`drop_schema` below.
+
+Importing this module also registers the migration operation ``op.set_id_strategy``
+(ID negotiation), with a reverse for downgrades: see :class:`SetIdStrategyOp`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic import op as _op
 from alembic.config import Config
+from alembic.operations import MigrateOperation, Operations
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
@@ -182,3 +186,93 @@ $idsql$;
 
 DROP SCHEMA IF EXISTS idsql CASCADE;
 """
+
+
+# --- the migration operation op.set_id_strategy ----------------------------------------------
+
+
+@Operations.register_operation("set_id_strategy")
+class SetIdStrategyOp(MigrateOperation):
+    """``op.set_id_strategy(table, strategy, generator=None, *, schema=None)`` in a migration.
+
+    Calls ``idsql.set_id_strategy``; *table* and *schema* are identifiers (quoted as such,
+    never parsed as SQL). The reverse operation restores *previous_strategy* and
+    *previous_generator* (default: ``client``, the strategy of every table that never had one),
+    so a downgrade can call ``op.invoke(op_obj.reverse())`` or simply ``op.set_id_strategy(table,
+    "client")``.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        strategy: str,
+        generator: str | None = None,
+        *,
+        schema: str | None = None,
+        previous_strategy: str = "client",
+        previous_generator: str | None = None,
+    ) -> None:
+        self.table_name = table_name
+        self.strategy = strategy
+        self.generator = generator
+        self.schema = schema
+        self.previous_strategy = previous_strategy
+        self.previous_generator = previous_generator
+
+    @classmethod
+    def set_id_strategy(
+        cls,
+        operations: Operations,
+        table_name: str,
+        strategy: str,
+        generator: str | None = None,
+        *,
+        schema: str | None = None,
+        previous_strategy: str = "client",
+        previous_generator: str | None = None,
+    ) -> None:
+        """Choose client or server IDs for a table (``idsql.set_id_strategy``)."""
+        operations.invoke(
+            cls(
+                table_name,
+                strategy,
+                generator,
+                schema=schema,
+                previous_strategy=previous_strategy,
+                previous_generator=previous_generator,
+            )
+        )
+
+    def reverse(self) -> SetIdStrategyOp:
+        """Return the operation that restores the previous strategy."""
+        return SetIdStrategyOp(
+            self.table_name,
+            self.previous_strategy,
+            self.previous_generator,
+            schema=self.schema,
+            previous_strategy=self.strategy,
+            previous_generator=self.generator,
+        )
+
+
+_SET_ID_STRATEGY = sa.text(
+    "SELECT idsql.set_id_strategy("
+    "CAST(concat_ws('.', quote_ident(CAST(:schema AS text)), quote_ident(:table_name)) AS regclass),"
+    " :strategy, CAST(:generator AS text))"
+)
+
+
+@Operations.implementation_for(SetIdStrategyOp)
+def _set_id_strategy(operations: Operations, operation: SetIdStrategyOp) -> None:
+    statement = _SET_ID_STRATEGY.bindparams(
+        schema=operation.schema,
+        table_name=operation.table_name,
+        strategy=operation.strategy,
+        generator=operation.generator,
+    )
+    ctx = operations.get_context()
+    if ctx.as_sql:
+        # Offline (--sql) there is no driver to bind values: render them as quoted literals.
+        operations.execute(str(statement.compile(dialect=ctx.dialect, compile_kwargs={"literal_binds": True})))
+        return
+    operations.execute(statement)

@@ -77,6 +77,62 @@ class IdInData(IdsqlError, sqlstate="ID103"):
     """The data given to insert_with_retry contains the ID column, which it chooses itself."""
 
 
+class UnsupportedKey(IdsqlError, sqlstate="ID401"):
+    """The table has no single-column text, integer or uuid primary key that ID negotiation can rewrite."""
+
+
+class InvalidStrategy(IdsqlError, sqlstate="ID402"):
+    """The ID strategy or its generator is unknown, or cannot make IDs for the table's key."""
+
+
+class StrategyLocked(IdsqlError, sqlstate="ID403"):
+    """The table still has rows with temporary IDs, so its strategy cannot change."""
+
+
+class ClientIdTable(IdsqlError, sqlstate="ID404"):
+    """The table uses client IDs, which never change."""
+
+
+class NotTemporaryId(IdsqlError, sqlstate="ID405"):
+    """The ID to replace is not a temporary ID of the table."""
+
+
+class TemporaryNewId(IdsqlError, sqlstate="ID406"):
+    """The replacement ID is itself a temporary ID."""
+
+
+class TemporaryIdNotFound(IdsqlError, sqlstate="ID407"):
+    """No row of the table has the temporary ID, and it was never replaced."""
+
+
+class MappingConflict(IdsqlError, sqlstate="ID408"):
+    """The temporary ID was already replaced by another permanent ID."""
+
+
+class IdCollision(IdsqlError, sqlstate="ID409"):
+    """The new ID is already in use in the table."""
+
+
+class UnsafeForeignKey(IdsqlError, sqlstate="ID410"):
+    """A foreign key that references the ID cannot be rewritten safely; DETAIL names it."""
+
+
+class HiddenReferences(IdsqlError, sqlstate="ID411"):
+    """Row-level security may hide referencing rows from the caller."""
+
+
+class InvalidStatusTransition(IdsqlError, sqlstate="ID412"):
+    """A sync queue item cannot move from its status to the one asked."""
+
+
+class SyncItemNotFound(IdsqlError, sqlstate="ID413"):
+    """No sync queue item has the id."""
+
+
+class InvalidBatch(IdsqlError, sqlstate="ID414"):
+    """The negotiate_ids batch is not an array of {table, temp_id[, new_id]} objects."""
+
+
 def by_sqlstate() -> dict[str, type[IdsqlError]]:
     """Return the registry: SQLSTATE -> exception class."""
     return dict(_BY_SQLSTATE)

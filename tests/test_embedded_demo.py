@@ -52,6 +52,8 @@ def test_demo_prints_real_ids_and_removes_its_server() -> None:
         "HINT:",
         "CUS-AAB0012",
         "healthy",
+        "PRJ-AAA0001 | TSK-AAA0001 | SUB-AAA0001",
+        "| public.demo_task    | tmp_",
         "pyidsql up",
         "pyidsql psql",
     ):

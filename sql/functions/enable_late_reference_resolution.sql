@@ -1,0 +1,31 @@
+CREATE OR REPLACE FUNCTION idsql.enable_late_reference_resolution(tbl regclass, mode text DEFAULT 'resolve')
+    RETURNS void
+    LANGUAGE plpgsql
+    VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Put the trigger idsql_negotiation_resolve on a referencing table, or change
+ * its mode (idempotent): resolve rewrites a replaced temporary ID in a
+ * foreign-key column to its permanent ID, so an offline child that arrives
+ * after its parent was negotiated is stored right; reject refuses the row
+ * with a foreign-key error whose DETAIL names the mapping. Without the
+ * trigger, PostgreSQL's own foreign-key error stands.
+ */
+BEGIN
+    IF enable_late_reference_resolution.mode IS NULL
+       OR enable_late_reference_resolution.mode NOT IN ('resolve', 'reject') THEN
+        RAISE EXCEPTION 'invalid late-reference mode "%"',
+                        left(coalesce(enable_late_reference_resolution.mode, 'NULL'), 40)
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The mode is resolve or reject.',
+                  HINT = 'Use resolve (rewrite to the permanent ID) or reject (refuse, naming the mapping).';
+    END IF;
+    EXECUTE format('CREATE OR REPLACE TRIGGER idsql_negotiation_resolve BEFORE INSERT OR UPDATE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION idsql.tg_negotiation_resolve(%L)',
+                   enable_late_reference_resolution.tbl, enable_late_reference_resolution.mode);
+END
+$$;
+
+COMMENT ON FUNCTION idsql.enable_late_reference_resolution(regclass, text) IS
+'Add the trigger idsql_negotiation_resolve: replaced temporary IDs in foreign keys are resolved (or refused, naming the mapping).';
