@@ -40,7 +40,7 @@ DECLARE
     v_old name;
     v_fn name := format('tg_state_version_row_%s', enable_state_version.tbl::oid);
     v_fn_sql text;
-    v_ts text := '';
+    v_touch text;
     v_body text;
     v_map jsonb;
     v_parents jsonb [];
@@ -181,59 +181,71 @@ BEGIN
     END IF;
 
     IF enable_state_version.version_column IS NOT NULL OR v_created IS NOT NULL OR v_updated IS NOT NULL THEN
-        -- Timestamps: set on INSERT when not given; on UPDATE created_at is kept and
-        -- updated_at moves with each counted change. A change to them alone is a no-op.
-        IF v_created IS NOT NULL OR v_updated IS NOT NULL THEN
-            v_ts := format(
-                E'    IF %1$s THEN\n' ||
-                E'        %2$s\n' ||
-                E'        IF NEW OPERATOR(pg_catalog.*=) OLD\n' ||
-                E'           AND pg_catalog.current_setting(''idsql.state_version_touch'', true) IS DISTINCT FROM ''on'' THEN\n' ||
-                E'            RETURN NULL;\n' ||
-                E'        END IF;\n' ||
-                E'    END IF;\n',
-                concat_ws(' OR ',
-                          CASE WHEN v_created IS NOT NULL THEN format('NEW.%1$I IS DISTINCT FROM OLD.%1$I', v_created) END,
-                          CASE WHEN v_updated IS NOT NULL THEN format('NEW.%1$I IS DISTINCT FROM OLD.%1$I', v_updated) END),
-                concat_ws(' ',
-                          CASE WHEN v_created IS NOT NULL THEN format('NEW.%1$I := OLD.%1$I;', v_created) END,
-                          CASE WHEN v_updated IS NOT NULL THEN format('NEW.%1$I := OLD.%1$I;', v_updated) END));
-        END IF;
+        -- The generated function runs once per row of every UPDATE, so it has no SET
+        -- clause: a function with one pays a GUC save and restore on every call, which
+        -- alone costs more than the bump. It resolves nothing through search_path
+        -- instead: every function, operator and type in it is schema-qualified.
+        v_touch := '(pg_catalog.current_setting(''idsql.state_version_touch'', true) OPERATOR(pg_catalog.=) ''on'')';
         -- %I refuses NULL: each piece is built only for the columns the table has.
-        v_body := E'BEGIN\n    IF TG_OP = ''INSERT'' THEN\n';
+        v_body := E'BEGIN\n    IF TG_OP OPERATOR(pg_catalog.=) ''INSERT'' THEN\n';
         IF enable_state_version.version_column IS NOT NULL THEN
             v_body := v_body || format(E'        NEW.%I := 1;\n', enable_state_version.version_column);
         END IF;
         IF v_created IS NOT NULL THEN
-            v_body := v_body || format(E'        NEW.%1$I := coalesce(NEW.%1$I, now());\n', v_created);
+            v_body := v_body || format(E'        NEW.%1$I := coalesce(NEW.%1$I, pg_catalog.now());\n', v_created);
         END IF;
         IF v_updated IS NOT NULL THEN
-            v_body := v_body || format(E'        NEW.%1$I := coalesce(NEW.%1$I, now());\n', v_updated);
+            v_body := v_body || format(E'        NEW.%1$I := coalesce(NEW.%1$I, pg_catalog.now());\n', v_updated);
         END IF;
         v_body := v_body || E'        RETURN NEW;\n    END IF;\n';
         IF enable_state_version.version_column IS NOT NULL THEN
+            -- Optimistic lock: setting the version to anything but its current value is stale.
             v_body := v_body || format(
-                E'    IF NEW.%1$I IS DISTINCT FROM OLD.%1$I THEN\n' ||
-                E'        PERFORM idsql._raise_stale_version(TG_RELID::regclass, %2$L, OLD.%1$I, NEW.%1$I);\n' ||
+                E'    IF (NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I) IS NOT TRUE\n' ||
+                E'       AND (NEW.%1$I IS NOT NULL OR OLD.%1$I IS NOT NULL) THEN\n' ||
+                E'        PERFORM idsql._raise_stale_version(TG_RELID::pg_catalog.regclass, %2$L, OLD.%1$I, NEW.%1$I);\n' ||
                 E'    END IF;\n',
                 enable_state_version.version_column, enable_state_version.version_column);
         END IF;
-        v_body := v_body || v_ts;
-        IF enable_state_version.version_column IS NOT NULL THEN
-            -- age() > 0: written before this transaction began, the cheap common case; else ask exactly.
+        IF v_created IS NOT NULL OR v_updated IS NOT NULL THEN
+            -- A change to the timestamps alone is a no-op: not written at all.
             v_body := v_body || format(
-                E'    IF pg_catalog.age(OLD.xmin) > 0 OR NOT idsql._own_xid(OLD.xmin) THEN\n' ||
-                E'        NEW.%1$I := OLD.%1$I + 1;\n    END IF;\n',
-                enable_state_version.version_column);
+                E'    IF %1$s THEN\n' ||
+                E'        %2$s\n' ||
+                E'        IF NEW OPERATOR(pg_catalog.*=) OLD AND %3$s IS NOT TRUE THEN\n' ||
+                E'            RETURN NULL;\n' ||
+                E'        END IF;\n' ||
+                E'    END IF;\n',
+                concat_ws(' OR ',
+                          CASE WHEN v_created IS NOT NULL THEN
+                              format('(NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I) IS NOT TRUE', v_created) END,
+                          CASE WHEN v_updated IS NOT NULL THEN
+                              format('(NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I) IS NOT TRUE', v_updated) END),
+                concat_ws(' ',
+                          CASE WHEN v_created IS NOT NULL THEN format('NEW.%1$I := OLD.%1$I;', v_created) END,
+                          CASE WHEN v_updated IS NOT NULL THEN format('NEW.%1$I := OLD.%1$I;', v_updated) END),
+                v_touch);
+        END IF;
+        IF enable_state_version.version_column IS NOT NULL THEN
+            -- Once per transaction: a row this transaction already wrote has counted.
+            -- age() > 0: written before this transaction began, the cheap common case;
+            -- else ask exactly (subtransactions have xids of their own). A parent
+            -- touched again in the same transaction is not written again.
+            v_body := v_body || format(
+                E'    IF pg_catalog.age(OLD.xmin) OPERATOR(pg_catalog.>) 0 OR NOT idsql._own_xid(OLD.xmin) THEN\n' ||
+                E'        NEW.%1$I := OLD.%1$I OPERATOR(pg_catalog.+) 1;\n' ||
+                E'    ELSIF %2$s IS TRUE THEN\n' ||
+                E'        RETURN NULL;\n' ||
+                E'    END IF;\n',
+                enable_state_version.version_column, v_touch);
         END IF;
         IF v_updated IS NOT NULL THEN
-            v_body := v_body || format(E'    NEW.%I := now();\n', v_updated);
+            v_body := v_body || format(E'    NEW.%I := pg_catalog.now();\n', v_updated);
         END IF;
         v_body := v_body || E'    RETURN NEW;\nEND\n';
         v_fn_sql := format(
             E'CREATE OR REPLACE FUNCTION idsql.%I()\n' ||
-            E'    RETURNS trigger\n    LANGUAGE plpgsql\n    VOLATILE\n' ||
-            E'    SET search_path = pg_catalog, pg_temp\nAS $fn$\n' ||
+            E'    RETURNS trigger\n    LANGUAGE plpgsql\n    VOLATILE\nAS $fn$\n' ||
             E'/* Row trigger of %s, generated by idsql.enable_state_version(). */\n%s$fn$',
             v_fn, enable_state_version.tbl, v_body);
         EXECUTE v_fn_sql;

@@ -14,7 +14,8 @@ AS $$
  * Every version of one row, oldest first: the last entry each transaction
  * wrote for it (a transaction that changed the row twice committed one
  * version). MOVE entries, which say the row left a parent, are left out: the
- * same transaction recorded the row under its new parent.
+ * same transaction recorded the row under its new parent. Ordered by version:
+ * the ids are drawn from a cached identity, in order within one session only.
  */
 BEGIN
     PERFORM idsql._state_version_config(row_history.tbl, true);
@@ -29,7 +30,7 @@ BEGIN
                   FROM idsql.row_version AS h
                  WHERE h.tbl = row_history.tbl AND h.key = row_history.key AND h.operation <> 'MOVE'
                  ORDER BY h.xid, h.id DESC) AS v
-         ORDER BY v.id;
+         ORDER BY coalesce(v.state_version, v.root_version), v.root_version, v.id;
 END
 $$;
 

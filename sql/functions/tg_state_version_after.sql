@@ -11,13 +11,11 @@ AS $$
  *    old parent of a moved row), in key order; the parent's own statement
  *    trigger carries it on up to the root;
  * 2. record the changed rows in idsql.row_version, if the table keeps history.
- * A changed row is one whose stored image differs: the row trigger leaves a
- * no-op UPDATE's row exactly as it was, so it counts for nothing.
+ * The transition tables hold changed rows only: suppress_redundant_updates_trigger
+ * and the row trigger drop no-op UPDATEs before they are written.
  */
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(TG_RELID::regclass);
-    v_join text := format('(%s) = (%s)', idsql._state_version_columns(v_cfg.key_columns, 'n'),
-                          idsql._state_version_columns(v_cfg.key_columns, 'o'));
     v_parents jsonb [];
     v_map jsonb := '{}';
     v_root regclass := TG_RELID::regclass;
@@ -34,17 +32,15 @@ BEGIN
                            idsql._state_version_columns(v_cfg.fk_columns, 'o'))
                INTO v_parents;
         ELSE
-            EXECUTE format(
-                'SELECT array_agg(DISTINCT s.p) FROM idsql_new AS n JOIN idsql_old AS o ON %1$s,'
-                ' LATERAL (SELECT %2$s WHERE pg_catalog.num_nulls(%3$s) = 0'
-                ' UNION ALL SELECT %4$s WHERE pg_catalog.num_nulls(%5$s) = 0'
-                ' AND (%3$s) IS DISTINCT FROM (%5$s)) AS s (p)'
-                ' WHERE NOT (n OPERATOR(pg_catalog.*=) o)',
-                v_join,
-                idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'n'),
-                idsql._state_version_columns(v_cfg.fk_columns, 'n'),
-                idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'o'),
-                idsql._state_version_columns(v_cfg.fk_columns, 'o'))
+            -- Every row here changed (no-op UPDATEs are suppressed before they are
+            -- written), so its parent before and after both count: the same row
+            -- unless it moved.
+            EXECUTE format('SELECT array_agg(DISTINCT s.p) FROM (SELECT %s FROM idsql_new AS n WHERE pg_catalog.num_nulls(%s) = 0'
+                           ' UNION SELECT %s FROM idsql_old AS o WHERE pg_catalog.num_nulls(%s) = 0) AS s (p)',
+                           idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'n'),
+                           idsql._state_version_columns(v_cfg.fk_columns, 'n'),
+                           idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'o'),
+                           idsql._state_version_columns(v_cfg.fk_columns, 'o'))
                INTO v_parents;
         END IF;
         PERFORM idsql._state_version_touch(v_cfg.parent, v_parents);
@@ -76,12 +72,7 @@ BEGIN
                 'MOVE')
                 USING v_map;
         END IF;
-        EXECUTE idsql._state_version_history(
-            TG_RELID::regclass, v_root,
-            format('idsql_new AS r JOIN idsql_old AS o ON %s',
-                   format('(%s) = (%s)', idsql._state_version_columns(v_cfg.key_columns, 'r'),
-                          idsql._state_version_columns(v_cfg.key_columns, 'o'))),
-            'NOT (r OPERATOR(pg_catalog.*=) o)', 'UPDATE')
+        EXECUTE idsql._state_version_history(TG_RELID::regclass, v_root, 'idsql_new AS r', 'true', 'UPDATE')
             USING v_map;
     END IF;
     RETURN NULL;
