@@ -29,16 +29,33 @@ from pyidsql.prefixed import (
     reset_sequence,
     sync_prefix,
 )
+from pyidsql.state_versions import (
+    Change,
+    RowVersion,
+    changes_between,
+    children_as_of,
+    disable_state_version,
+    enable_state_version,
+    prune_history,
+    rollback_to_version,
+    row_history,
+)
 
 __all__ = [
+    "Change",
     "IdPrefixes",
     "IdsqlError",
     "ParsedId",
     "PrefixStats",
+    "RowVersion",
     "__version__",
     "bulk_generate_ids",
+    "changes_between",
+    "children_as_of",
     "configure_prefix",
     "current_id",
+    "disable_state_version",
+    "enable_state_version",
     "errors",
     "format_id",
     "generate_id",
@@ -48,6 +65,9 @@ __all__ = [
     "normalize_id",
     "parse_id",
     "prefix_stats",
+    "prune_history",
     "reset_sequence",
+    "rollback_to_version",
+    "row_history",
     "sync_prefix",
 ]

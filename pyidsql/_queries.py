@@ -29,3 +29,21 @@ IS_VALID_ID: LiteralString = (
 )
 INCREMENT_ID: LiteralString = "SELECT idsql.increment_id(%s, digits => %s, min_letters => %s)"
 NORMALIZE_ID: LiteralString = "SELECT idsql.normalize_id(%s, digits => %s, min_letters => %s)"
+
+# --- state versions
+ENABLE_STATE_VERSION: LiteralString = (
+    "SELECT idsql.enable_state_version(%s::regclass, version_column => %s, parent => %s::regclass,"
+    " parent_fk => %s, history => %s)"
+)
+DISABLE_STATE_VERSION: LiteralString = "SELECT idsql.disable_state_version(%s::regclass)"
+ROW_HISTORY: LiteralString = (
+    "SELECT state_version, root_version, operation, row_data, changed_at"
+    " FROM idsql.row_history(%s::regclass, %s::jsonb)"
+)
+CHILDREN_AS_OF: LiteralString = "SELECT idsql.children_as_of(%s::regclass, %s::jsonb, %s)"
+CHANGES_BETWEEN: LiteralString = (
+    "SELECT table_name::text, key, change, old_data, new_data, changed_fields"
+    " FROM idsql.changes_between(%s::regclass, %s::jsonb, %s, %s)"
+)
+ROLLBACK_TO_VERSION: LiteralString = "SELECT idsql.rollback_to_version(%s::regclass, %s::jsonb, %s)"
+PRUNE_HISTORY: LiteralString = "SELECT idsql.prune_history(%s::regclass, keep_versions => %s)"

@@ -114,16 +114,18 @@ BEGIN
         SELECT count(*) INTO v_fks FROM pg_constraint AS c
          WHERE c.conrelid = enable_state_version.tbl AND c.confrelid = enable_state_version.parent
            AND c.contype = 'f' AND (enable_state_version.parent_fk IS NULL OR c.conname = enable_state_version.parent_fk);
-        IF v_fks <> 1 THEN
-            RAISE EXCEPTION '%', CASE WHEN v_fks = 0
-                    THEN format('no foreign key from %s to %s%s', enable_state_version.tbl, enable_state_version.parent,
-                                coalesce(format(' named "%s"', enable_state_version.parent_fk), ''))
-                    ELSE format('%s foreign keys from %s to %s', v_fks, enable_state_version.tbl,
-                                enable_state_version.parent) END
-                USING ERRCODE = CASE WHEN v_fks = 0 THEN 'ID304' ELSE 'ID305' END,  -- parent_fk_not_found / ambiguous
+        IF v_fks = 0 THEN
+            RAISE EXCEPTION '%', format('no foreign key from %s to %s%s', enable_state_version.tbl,
+                                        enable_state_version.parent,
+                                        coalesce(format(' named "%s"', enable_state_version.parent_fk), ''))
+                USING ERRCODE = 'ID304',  -- parent_fk_not_found
                       DETAIL = 'A child''s changes count for the parent row its foreign key points at.',
-                      HINT = CASE WHEN v_fks = 0 THEN 'Add the foreign key to the parent''s primary key first.'
-                                  ELSE 'Name the one to follow with parent_fk => ''constraint_name''.' END;
+                      HINT = 'Add the foreign key to the parent''s primary key first.';
+        ELSIF v_fks > 1 THEN
+            RAISE EXCEPTION '% foreign keys from % to %', v_fks, enable_state_version.tbl, enable_state_version.parent
+                USING ERRCODE = 'ID305',  -- ambiguous_parent_fk
+                      DETAIL = 'A child''s changes count for one parent row: the one a single foreign key points at.',
+                      HINT = 'Name the one to follow with parent_fk => ''constraint_name''.';
         END IF;
         SELECT c.conname,
                ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY AS k (n, o)

@@ -40,7 +40,13 @@ BEGIN
     END IF;
     SELECT r.version INTO v_current FROM idsql._state_version_root(rollback_to_version.root,
                                                                    rollback_to_version.root_key) AS r;
-    SELECT min(h.root_version) INTO v_oldest FROM idsql.row_version AS h
+    -- The root row's own entries date what is kept: it has one per version, and
+    -- prune_history() leaves only the last of those it cuts.
+    SELECT coalesce(min(h.root_version) FILTER (WHERE h.tbl = rollback_to_version.root
+                                                  AND h.key = rollback_to_version.root_key),
+                    min(h.root_version))
+      INTO v_oldest
+      FROM idsql.row_version AS h
      WHERE h.root = rollback_to_version.root AND h.root_key = rollback_to_version.root_key;
     IF v_current IS NULL OR v_oldest IS NULL OR rollback_to_version.target_version NOT BETWEEN v_oldest AND v_current THEN
         RAISE EXCEPTION 'version % of % % is not in its history', rollback_to_version.target_version,
