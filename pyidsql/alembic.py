@@ -9,7 +9,9 @@ pyidsql ships an Alembic branch labelled ``idsql`` (revisions ``idsql_0001``, â€
   (``migrations/env.py``), which records them in a separate version table,
   :data:`VERSION_TABLE`, so it never touches an application's ``alembic_version``.
 
-The revisions call :func:`execute_script` and :func:`drop_schema` below.
+The revisions call :func:`execute_script` and :func:`drop_schema` below. Importing this module
+also registers the operations ``op.enable_state_version`` and ``op.disable_state_version``
+(:mod:`pyidsql.alembic_ops`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from pyidsql import _resources, install
+from pyidsql import alembic_ops as alembic_ops  # registers op.enable_state_version / op.disable_state_version
 
 BRANCH = "idsql"
 """The branch label of pyidsql's revisions: ``alembic upgrade idsql@head``."""

@@ -370,7 +370,7 @@ def test_disable_state_version_keeps_data_and_history(db: psycopg.Connection[Any
 # --- history, as-of, diff, prune -------------------------------------------------------------------
 
 
-def test_row_history_and_children_as_of_survive_an_added_column(db: psycopg.Connection[Any]) -> None:
+def test_children_as_of_and_row_history_survive_an_added_column(db: psycopg.Connection[Any]) -> None:
     _initial(db)
     db.execute("ALTER TABLE entity ADD COLUMN confidence real")
     pyidsql.enable_state_version(db, "entity", parent="chat_session", history=True)  # harmless again
@@ -448,3 +448,144 @@ def test_enable_state_version_jsonb_keys_are_values_not_sql(conn: psycopg.Connec
     assert conn.execute("SELECT to_regclass('entity') IS NOT NULL").fetchone() == (True,)
     nobody = Jsonb({"session_id": "nobody"})
     assert conn.execute("SELECT idsql.children_as_of('entity', %s, 1)", (nobody,)).fetchall() == []
+
+
+# --- SQLAlchemy and Alembic ---------------------------------------------------------------------------
+
+
+def test_state_versioned_enables_the_triggers_in_create_all(dsn: str) -> None:
+    sa = pytest.importorskip("sqlalchemy")
+    from pyidsql.sa import state_versioned
+
+    metadata = sa.MetaData()
+    session = state_versioned(
+        sa.Table(
+            "sa_session",
+            metadata,
+            sa.Column("session_id", sa.Text, primary_key=True),
+            sa.Column("state_version", sa.BigInteger, nullable=False, server_default="1"),
+        ),
+        history=True,
+    )
+    state_versioned(
+        sa.Table(
+            "sa_entity",
+            metadata,
+            sa.Column("entity_id", sa.Text, primary_key=True),
+            sa.Column("session_id", sa.Text, sa.ForeignKey("sa_session.session_id"), nullable=False),
+            sa.Column("name", sa.Text),
+            sa.Column("state_version", sa.BigInteger, nullable=False, server_default="1"),
+        ),
+        parent=session,
+        history=True,
+    )
+    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn))
+    try:
+        with engine.begin() as c:
+            metadata.create_all(c)
+        with engine.begin() as c:
+            c.execute(sa.text("INSERT INTO sa_session (session_id) VALUES ('S')"))
+        with engine.begin() as c:
+            c.execute(sa.text("INSERT INTO sa_entity (entity_id, session_id, name) VALUES ('A', 'S', 'a')"))
+        with engine.begin() as c:
+            assert c.execute(sa.text("SELECT state_version FROM sa_session")).scalar() == 2
+            assert [e["name"] for e in pyidsql.children_as_of(c, "sa_entity", S, 2)] == ["a"]
+        with engine.begin() as c:
+            metadata.drop_all(c)
+            assert c.execute(
+                sa.text("SELECT count(*) FROM idsql.state_version_table WHERE enabled")
+            ).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+ALEMBIC_ENV = """
+import os
+
+import psycopg
+import sqlalchemy as sa
+from alembic import context
+from sqlalchemy.pool import NullPool
+
+import pyidsql.alembic  # registers op.enable_state_version / op.disable_state_version
+
+dsn = os.environ["APP_DSN"]
+if context.is_offline_mode():
+    context.configure(url="postgresql://", literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    engine = sa.create_engine("postgresql+psycopg://", poolclass=NullPool, creator=lambda: psycopg.connect(dsn))
+    with engine.connect() as connection:
+        context.configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+"""
+
+ALEMBIC_0001 = '''
+from alembic import op
+
+revision = "sv_0001"
+down_revision = None
+
+
+def upgrade():
+    op.execute("CREATE SCHEMA app")
+    op.execute("CREATE TABLE app.session (session_id text PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1)")
+    op.execute("CREATE TABLE app.\\"Entity\\" (entity_id text PRIMARY KEY,"
+               " session_id text NOT NULL REFERENCES app.session, state_version bigint NOT NULL DEFAULT 1)")
+    op.enable_state_version("session", schema="app", history=True)
+    op.enable_state_version("Entity", schema="app", parent="app.session", history=True)
+
+
+def downgrade():
+    op.disable_state_version("Entity", schema="app")
+    op.disable_state_version("session", schema="app")
+    op.execute("DROP SCHEMA app CASCADE")
+'''
+
+
+def test_enable_state_version_alembic_ops_upgrade_and_downgrade(dsn: str, tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    (tmp_path / "migrations" / "env.py").write_text(ALEMBIC_ENV)
+    (tmp_path / "migrations" / "versions" / "sv_0001.py").write_text(ALEMBIC_0001)
+
+    def alembic(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "alembic", "-c", str(tmp_path / "alembic.ini"), *args],
+            cwd=tmp_path, env={**os.environ, "APP_DSN": dsn}, capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'idsql\\_state\\_version\\_%'"
+    offline = alembic("upgrade", "head", "--sql")
+    entity = "(pg_catalog.quote_ident('app') || '.' || pg_catalog.quote_ident('Entity'))"
+    assert f"idsql.enable_state_version({entity}" in offline
+    alembic("upgrade", "head")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute(triggers).fetchone() == (12,)  # 6 per table
+        c.execute("INSERT INTO app.session VALUES ('S')")
+        c.execute("INSERT INTO app.\"Entity\" (entity_id, session_id) VALUES ('A', 'S')")
+        assert c.execute("SELECT state_version FROM app.session").fetchone() == (2,)
+    alembic("downgrade", "base")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute(triggers).fetchone() == (0,)
+        assert c.execute("SELECT count(*) FROM idsql.state_version_table WHERE enabled").fetchone() == (0,)
+
+
+def test_disable_state_version_alembic_ops_reverse_each_other() -> None:
+    from pyidsql.alembic_ops import DisableStateVersionOp, EnableStateVersionOp
+
+    op = EnableStateVersionOp("entity", parent="chat_session", history=True, schema="app")
+    back = op.reverse()
+    assert isinstance(back, DisableStateVersionOp)
+    assert vars(back.reverse()) == vars(op)
+    assert "idsql.disable_state_version((pg_catalog.quote_ident('app')" in back.to_sql()
+    # Names are values: a quote in one is doubled, never closes the literal.
+    assert "quote_ident('it''s')" in EnableStateVersionOp("it's").to_sql()
