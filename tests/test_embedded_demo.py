@@ -54,12 +54,19 @@ def test_demo_prints_real_ids_and_removes_its_server() -> None:
         "healthy",
         "pyidsql up",
         "pyidsql psql",
+        "(SQLSTATE ID301)",
+        "raises pyidsql.errors.StaleVersion",
     ):
         assert expected in out, f"{expected!r} missing from the demo's output:\n{out}"
     assert "NOTE: pyidsql.alembic is not available" not in out
     # The gapless rollback gives the number back; the fast one leaves a hole.
     assert re.search(r"ROLLBACK;.*\n.*generate_id\('SAL'\);\s+SAL-AAA0001", out)
     assert re.search(r"generate_id\('REC'\);\s+REC-AAA0002", out)
+
+    # The state-versions section replays the original worked example.
+    versions = re.findall(r"SELECT \* FROM versions;\s+(\d+ \| [^-\n]*?)\s*(?:--|\n)", out)
+    assert versions[:4] == ["1 | A v1, B v1", "2 | A v1, B v1, C v1", "3 | A v2, B v1, C v1", "4 | A v2, C v1"]
+    assert re.search(r"rollback_to_version\('chat_session', .*, 2\);\s+6\b", out)
 
     data = re.search(r"data\s+(\S+)", out)
     assert data is not None
