@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION idsql._state_version_columns(p_columns name [], p_alias text)
+CREATE OR REPLACE FUNCTION idsql._state_version_columns(p_columns name[], p_alias text)
     RETURNS text
     LANGUAGE sql
     IMMUTABLE
@@ -9,5 +9,5 @@ BEGIN ATOMIC
       FROM unnest(p_columns) WITH ORDINALITY AS c (col, ord);
 END;
 
-COMMENT ON FUNCTION idsql._state_version_columns(name [], text) IS
+COMMENT ON FUNCTION idsql._state_version_columns(name[], text) IS
 'Internal: SQL text of a quoted column list qualified by a table alias.';

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION idsql._state_version_json(p_names name [], p_columns name [], p_alias text)
+CREATE OR REPLACE FUNCTION idsql._state_version_json(p_names name[], p_columns name[], p_alias text)
     RETURNS text
     LANGUAGE sql
     IMMUTABLE
@@ -9,8 +9,8 @@ BEGIN ATOMIC
            || string_agg(format('%L, %I.%I', n.name, p_alias, c.col), ', ' ORDER BY n.ord)
            || ')'
       FROM unnest(p_names) WITH ORDINALITY AS n (name, ord)
-      JOIN unnest(p_columns) WITH ORDINALITY AS c (col, ord) ON c.ord = n.ord;
+     INNER JOIN unnest(p_columns) WITH ORDINALITY AS c (col, ord) ON n.ord = c.ord;
 END;
 
-COMMENT ON FUNCTION idsql._state_version_json(name [], name [], text) IS
+COMMENT ON FUNCTION idsql._state_version_json(name[], name[], text) IS
 'Internal: SQL text that builds a row key as jsonb from columns of a table alias; identifiers quoted.';

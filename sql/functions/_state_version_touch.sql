@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION idsql._state_version_touch(p_tbl regclass, p_keys jsonb [])
+CREATE OR REPLACE FUNCTION idsql._state_version_touch(p_tbl regclass, p_keys jsonb[])
     RETURNS void
     LANGUAGE plpgsql
     VOLATILE
@@ -35,5 +35,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION idsql._state_version_touch(regclass, jsonb []) IS
+COMMENT ON FUNCTION idsql._state_version_touch(regclass, jsonb[]) IS
 'Internal: count one change for the rows with these keys (lock in key order, then bump once per transaction).';

@@ -7,7 +7,7 @@ CREATE OR REPLACE FUNCTION idsql.changes_between(
         change text,
         old_data jsonb,
         new_data jsonb,
-        changed_fields text []
+        changed_fields text[]
     )
     LANGUAGE plpgsql
     STABLE
@@ -55,7 +55,7 @@ BEGIN
         ),
         f AS (
             SELECT d.*,
-                   array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text [] AS bk
+                   array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text[] AS bk
               FROM d JOIN idsql.state_version_table AS c ON c.tbl = d.tbl
         )
         SELECT f.tbl, f.key,

@@ -28,22 +28,22 @@ AS $$
 DECLARE
     v_kind "char";
     v_type regtype;
-    v_keys name [];
+    v_keys name[];
     v_parent idsql.state_version_table;
     v_fk_name name;
-    v_fk_cols name [];
-    v_pk_cols name [];
-    v_fks integer;
+    v_fk_cols name[];
+    v_pk_cols name[];
+    v_fks bigint;
     v_up regclass;
     v_created name;
     v_updated name;
     v_old name;
-    v_fn name := format('tg_state_version_row_%s', enable_state_version.tbl::oid);
+    v_fn name := format('tg_state_version_row_%s', enable_state_version.tbl::oid)::name;
     v_fn_sql text;
     v_touch text;
     v_body text;
     v_map jsonb;
-    v_parents jsonb [];
+    v_parents jsonb[];
 BEGIN
     IF enable_state_version.tbl IS NULL OR enable_state_version.history IS NULL THEN
         RAISE EXCEPTION '% is NULL', CASE WHEN enable_state_version.tbl IS NULL THEN 'tbl' ELSE 'history' END
@@ -82,7 +82,7 @@ BEGIN
 
     SELECT array_agg(a.attname ORDER BY k.ord) INTO v_keys
       FROM pg_index AS i
-     CROSS JOIN LATERAL unnest(i.indkey::int2 []) WITH ORDINALITY AS k (attnum, ord)
+     CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k (attnum, ord)
       JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
      WHERE i.indrelid = enable_state_version.tbl AND i.indisprimary;
     IF v_keys IS NULL THEN
@@ -146,7 +146,8 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT max(a.attname) FILTER (WHERE a.attname = 'created_at'), max(a.attname) FILTER (WHERE a.attname = 'updated_at')
+    SELECT (max(a.attname::text) FILTER (WHERE a.attname = 'created_at'))::name,
+           (max(a.attname::text) FILTER (WHERE a.attname = 'updated_at'))::name
       INTO v_created, v_updated
       FROM pg_attribute AS a
      WHERE a.attrelid = enable_state_version.tbl AND a.attnum > 0 AND NOT a.attisdropped

@@ -20,6 +20,7 @@ DECLARE
     v_current bigint;
     v_oldest bigint;
     v_tbl record;
+    v_tables regclass[];
     v_cols text;
     v_set text;
     v_match text;
@@ -59,21 +60,19 @@ BEGIN
     END IF;
 
     -- Top-down: the root first, then each level below it.
-    CREATE TEMPORARY TABLE IF NOT EXISTS idsql_rollback_order (tbl regclass, depth int) ON COMMIT DROP;
-    TRUNCATE idsql_rollback_order;
     WITH RECURSIVE t (tbl, depth) AS (
         SELECT c.tbl, 0 FROM idsql.state_version_table AS c WHERE c.tbl = rollback_to_version.root
         UNION ALL
         SELECT c.tbl, t.depth + 1 FROM idsql.state_version_table AS c JOIN t ON c.parent = t.tbl
     )
-    INSERT INTO idsql_rollback_order SELECT t.tbl, t.depth FROM t;
+    SELECT array_agg(t.tbl ORDER BY t.depth, t.tbl::oid) INTO v_tables FROM t;
 
     FOR v_tbl IN
-        SELECT o.tbl, o.depth, c.key_columns,
-               array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text [] AS bk
-          FROM idsql_rollback_order AS o JOIN idsql.state_version_table AS c ON c.tbl = o.tbl
+        SELECT o.tbl, c.key_columns,
+               array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text[] AS bk
+          FROM unnest(v_tables) WITH ORDINALITY AS o (tbl, n) JOIN idsql.state_version_table AS c ON c.tbl = o.tbl
          WHERE c.history AND c.enabled
-         ORDER BY o.depth, o.tbl::oid
+         ORDER BY o.n
     LOOP
         -- The state at the target and now, per row: its last entry under this root.
         v_target := format(
@@ -111,9 +110,9 @@ BEGIN
     -- Bottom-up: rows that did not exist at the target go, children before parents.
     FOR v_tbl IN
         SELECT o.tbl, c.key_columns
-          FROM idsql_rollback_order AS o JOIN idsql.state_version_table AS c ON c.tbl = o.tbl
-         WHERE c.history AND c.enabled AND o.depth > 0
-         ORDER BY o.depth DESC, o.tbl::oid
+          FROM unnest(v_tables) WITH ORDINALITY AS o (tbl, n) JOIN idsql.state_version_table AS c ON c.tbl = o.tbl
+         WHERE c.history AND c.enabled AND o.n > 1
+         ORDER BY o.n DESC
     LOOP
         v_target := format(
             'SELECT DISTINCT ON (h.key) h.key, h.operation FROM idsql.row_version AS h'

@@ -16,8 +16,8 @@ AS $$
  */
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(TG_RELID::regclass);
-    v_parents jsonb [];
-    v_map jsonb := '{}';
+    v_parents jsonb[];
+    v_map jsonb := '{}'::jsonb;
     v_root regclass := TG_RELID::regclass;
 BEGIN
     IF v_cfg.parent IS NOT NULL THEN
