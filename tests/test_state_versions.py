@@ -391,6 +391,20 @@ def test_children_as_of_and_row_history_survive_an_added_column(db: psycopg.Conn
     assert db.execute("SELECT name, confidence FROM entity WHERE entity_id = 'A'").fetchone() == ("Alice", 0.5)
 
 
+def test_row_history_records_deletes_and_leaves_out_moves(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    db.execute("INSERT INTO chat_session (session_id) VALUES ('T')")
+    db.execute("UPDATE entity SET session_id = 'T' WHERE entity_id = 'B'")
+    db.execute("DELETE FROM entity WHERE entity_id = 'B'")
+    history = pyidsql.row_history(db, "entity", {"entity_id": "B"})
+    assert [(h.state_version, h.root_version, h.operation, h.row_data["session_id"]) for h in history] == [
+        (1, 1, "INSERT", "S"),
+        (2, 2, "UPDATE", "T"),
+        (2, 3, "DELETE", "T"),
+    ]
+    assert pyidsql.row_history(db, "entity", {"entity_id": "nobody"}) == []
+
+
 def test_changes_between_lists_added_rows_and_ignores_bookkeeping(db: psycopg.Connection[Any]) -> None:
     _initial(db)
     db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, name) VALUES ('a1', 'A', 'colour')")
