@@ -30,28 +30,30 @@ BEGIN
     END IF;
     RETURN QUERY
         WITH h AS (
-            SELECT r.id, r.tbl, r.key, r.root_version, r.operation, r.row_data
+            SELECT r.id, r.tbl, r.key, r.key_hash, r.root_version, r.operation, r.row_data
               FROM idsql.row_version AS r
-             WHERE r.root = changes_between.root AND r.root_key = changes_between.root_key
+             WHERE r.root_hash = jsonb_hash_extended(changes_between.root_key, 0)
+               AND r.root = changes_between.root AND r.root_key = changes_between.root_key
                AND r.root_version <= greatest(changes_between.from_version, changes_between.to_version)
         ),
         -- The last entry of each row at each version; a DELETE or MOVE entry means absent.
         a AS (
-            SELECT DISTINCT ON (h.tbl, h.key) h.tbl, h.key, h.operation, h.row_data
+            SELECT DISTINCT ON (h.tbl, h.key_hash, h.key) h.tbl, h.key_hash, h.key, h.operation, h.row_data
               FROM h WHERE h.root_version <= changes_between.from_version
-             ORDER BY h.tbl, h.key, h.root_version DESC, h.id DESC
+             ORDER BY h.tbl, h.key_hash, h.key, h.root_version DESC, h.id DESC
         ),
         b AS (
-            SELECT DISTINCT ON (h.tbl, h.key) h.tbl, h.key, h.operation, h.row_data
+            SELECT DISTINCT ON (h.tbl, h.key_hash, h.key) h.tbl, h.key_hash, h.key, h.operation, h.row_data
               FROM h WHERE h.root_version <= changes_between.to_version
-             ORDER BY h.tbl, h.key, h.root_version DESC, h.id DESC
+             ORDER BY h.tbl, h.key_hash, h.key, h.root_version DESC, h.id DESC
         ),
         a_live AS (SELECT a.* FROM a WHERE a.operation NOT IN ('DELETE', 'MOVE')),
         b_live AS (SELECT b.* FROM b WHERE b.operation NOT IN ('DELETE', 'MOVE')),
         d AS (
             SELECT coalesce(a_live.tbl, b_live.tbl) AS tbl, coalesce(a_live.key, b_live.key) AS key,
                    a_live.row_data AS old_data, b_live.row_data AS new_data
-              FROM a_live FULL JOIN b_live ON (a_live.tbl, a_live.key) = (b_live.tbl, b_live.key)
+              FROM a_live FULL JOIN b_live
+                ON (a_live.tbl, a_live.key_hash, a_live.key) = (b_live.tbl, b_live.key_hash, b_live.key)
         ),
         f AS (
             SELECT d.*,

@@ -12,6 +12,7 @@ AS $$
  */
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(children_as_of.tbl, true);
+    v_parent bigint := jsonb_hash_extended(children_as_of.parent_key, 0);
 BEGIN
     IF v_cfg.parent IS NULL THEN
         RAISE EXCEPTION '% has no parent', children_as_of.tbl
@@ -24,14 +25,31 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Pass the parent''s key as jsonb and a version number.';
     END IF;
+    -- A skip scan: the distinct rows under the parent one index probe each, then each
+    -- row's last entry at that version one probe each, whatever the length of history.
+    -- Rows whose keys share a 64-bit hash under one parent would hide one another.
     RETURN QUERY
+        WITH RECURSIVE k (key_hash) AS (
+            (SELECT h.key_hash FROM idsql.row_version AS h
+              WHERE h.tbl = children_as_of.tbl AND h.parent_hash = v_parent AND h.parent_key IS NOT NULL
+              ORDER BY h.key_hash LIMIT 1)
+            UNION ALL
+            SELECT (SELECT h.key_hash FROM idsql.row_version AS h
+                     WHERE h.tbl = children_as_of.tbl AND h.parent_hash = v_parent AND h.parent_key IS NOT NULL
+                       AND h.key_hash > k.key_hash
+                     ORDER BY h.key_hash LIMIT 1)
+              FROM k WHERE k.key_hash IS NOT NULL
+        )
         SELECT v.row_data
-          FROM (SELECT DISTINCT ON (h.key) h.key, h.operation, h.row_data
-                  FROM idsql.row_version AS h
-                 WHERE h.tbl = children_as_of.tbl AND h.parent_key = children_as_of.parent_key
-                   AND h.parent_version <= children_as_of.parent_version
-                 ORDER BY h.key, h.parent_version DESC, h.id DESC) AS v
-         WHERE v.operation NOT IN ('DELETE', 'MOVE')
+          FROM k
+         CROSS JOIN LATERAL (
+               SELECT h.key, h.operation, h.row_data FROM idsql.row_version AS h
+                WHERE h.tbl = children_as_of.tbl AND h.parent_hash = v_parent AND h.parent_key IS NOT NULL
+                  AND h.key_hash = k.key_hash AND h.parent_version <= children_as_of.parent_version
+                  AND h.parent_key = children_as_of.parent_key
+                ORDER BY h.parent_version DESC, h.id DESC
+                LIMIT 1) AS v
+         WHERE k.key_hash IS NOT NULL AND v.operation NOT IN ('DELETE', 'MOVE')
          ORDER BY v.key;
 END
 $$;

@@ -48,7 +48,8 @@ BEGIN
                     min(h.root_version))
       INTO v_oldest
       FROM idsql.row_version AS h
-     WHERE h.root = rollback_to_version.root AND h.root_key = rollback_to_version.root_key;
+     WHERE h.root_hash = jsonb_hash_extended(rollback_to_version.root_key, 0)
+       AND h.root = rollback_to_version.root AND h.root_key = rollback_to_version.root_key;
     IF v_current IS NULL OR v_oldest IS NULL OR rollback_to_version.target_version NOT BETWEEN v_oldest AND v_current THEN
         RAISE EXCEPTION 'version % of % % is not in its history', rollback_to_version.target_version,
                         rollback_to_version.root, rollback_to_version.root_key
@@ -77,7 +78,8 @@ BEGIN
         -- The state at the target and now, per row: its last entry under this root.
         v_target := format(
             'SELECT DISTINCT ON (h.key) h.key, h.operation, h.row_data FROM idsql.row_version AS h'
-            ' WHERE h.tbl = %s::pg_catalog.oid::pg_catalog.regclass AND h.root = $1 AND h.root_key = $2'
+            ' WHERE h.root_hash = pg_catalog.jsonb_hash_extended($2, 0) AND h.tbl = %s::pg_catalog.oid::pg_catalog.regclass'
+            ' AND h.root = $1 AND h.root_key = $2'
             ' AND h.root_version <= $3 ORDER BY h.key, h.root_version DESC, h.id DESC',
             v_tbl.tbl::oid);
         v_now := replace(v_target, ' AND h.root_version <= $3', '');
@@ -116,7 +118,8 @@ BEGIN
     LOOP
         v_target := format(
             'SELECT DISTINCT ON (h.key) h.key, h.operation FROM idsql.row_version AS h'
-            ' WHERE h.tbl = %s::pg_catalog.oid::pg_catalog.regclass AND h.root = $1 AND h.root_key = $2'
+            ' WHERE h.root_hash = pg_catalog.jsonb_hash_extended($2, 0) AND h.tbl = %s::pg_catalog.oid::pg_catalog.regclass'
+            ' AND h.root = $1 AND h.root_key = $2'
             ' AND h.root_version <= $3 ORDER BY h.key, h.root_version DESC, h.id DESC',
             v_tbl.tbl::oid);
         v_now := replace(v_target, ' AND h.root_version <= $3', '');

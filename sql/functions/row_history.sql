@@ -28,7 +28,8 @@ BEGIN
         SELECT v.state_version, v.root_version, v.operation, v.row_data, v.changed_at
           FROM (SELECT DISTINCT ON (h.xid) h.id, h.state_version, h.root_version, h.operation, h.row_data, h.changed_at
                   FROM idsql.row_version AS h
-                 WHERE h.tbl = row_history.tbl AND h.key = row_history.key AND h.operation <> 'MOVE'
+                 WHERE h.key_hash = jsonb_hash_extended(row_history.key, 0)
+                   AND h.tbl = row_history.tbl AND h.key = row_history.key AND h.operation <> 'MOVE'
                  ORDER BY h.xid, h.id DESC) AS v
          ORDER BY coalesce(v.state_version, v.root_version), v.root_version, v.id;
 END
