@@ -21,6 +21,9 @@ DECLARE
     v_oldest bigint;
     v_tbl record;
     v_tables regclass[];
+    v_depth bigint;
+    v_deletes text[] := '{}'::text[];
+    v_delete text;
     v_cols text;
     v_set text;
     v_match text;
@@ -69,12 +72,13 @@ BEGIN
     SELECT array_agg(t.tbl ORDER BY t.depth, t.tbl::oid) INTO v_tables FROM t;
 
     FOR v_tbl IN
-        SELECT o.tbl, c.key_columns,
+        SELECT o.tbl, o.n, c.key_columns,
                array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text[] AS bk
           FROM unnest(v_tables) WITH ORDINALITY AS o (tbl, n) JOIN idsql.state_version_table AS c ON c.tbl = o.tbl
          WHERE c.history AND c.enabled
          ORDER BY o.n
     LOOP
+        v_depth := v_tbl.n;
         -- The state at the target and now, per row: its last entry under this root.
         v_target := format(
             'SELECT DISTINCT ON (h.key) h.key, h.operation, h.row_data FROM idsql.row_version AS h'
@@ -101,6 +105,12 @@ BEGIN
             ' AND NOT EXISTS (SELECT FROM (%4$s) AS y WHERE y.key = x.key AND y.operation NOT IN (''DELETE'', ''MOVE''))',
             v_tbl.tbl, v_cols, v_target, v_now)
             USING rollback_to_version.root, rollback_to_version.root_key, rollback_to_version.target_version;
+        IF v_depth > 1 THEN
+            v_deletes := format(
+                'DELETE FROM %1$s AS t USING (%2$s) AS x WHERE x.operation NOT IN (''DELETE'', ''MOVE'') AND %3$s'
+                ' AND NOT EXISTS (SELECT FROM (%4$s) AS y WHERE y.key = x.key AND y.operation NOT IN (''DELETE'', ''MOVE''))',
+                v_tbl.tbl, v_now, v_match, v_target) || v_deletes;
+        END IF;
         IF v_set IS NOT NULL THEN
             EXECUTE format(
                 'UPDATE %1$s AS t SET %2$s FROM (%3$s) AS x WHERE x.operation NOT IN (''DELETE'', ''MOVE'') AND %4$s',
@@ -110,26 +120,8 @@ BEGIN
     END LOOP;
 
     -- Bottom-up: rows that did not exist at the target go, children before parents.
-    FOR v_tbl IN
-        SELECT o.tbl, c.key_columns
-          FROM unnest(v_tables) WITH ORDINALITY AS o (tbl, n) JOIN idsql.state_version_table AS c ON c.tbl = o.tbl
-         WHERE c.history AND c.enabled AND o.n > 1
-         ORDER BY o.n DESC
-    LOOP
-        v_target := format(
-            'SELECT DISTINCT ON (h.key) h.key, h.operation FROM idsql.row_version AS h'
-            ' WHERE h.root_hash = pg_catalog.jsonb_hash_extended($2, 0) AND h.tbl = %s::pg_catalog.oid::pg_catalog.regclass'
-            ' AND h.root = $1 AND h.root_key = $2'
-            ' AND h.root_version <= $3 ORDER BY h.key, h.root_version DESC, h.id DESC',
-            v_tbl.tbl::oid);
-        v_now := replace(v_target, ' AND h.root_version <= $3', '');
-        v_match := format('(%s) = (SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%s, x.key) AS k)',
-                          idsql._state_version_columns(v_tbl.key_columns, 't'),
-                          idsql._state_version_columns(v_tbl.key_columns, 'k'), v_tbl.tbl);
-        EXECUTE format(
-            'DELETE FROM %1$s AS t USING (%2$s) AS x WHERE x.operation NOT IN (''DELETE'', ''MOVE'') AND %3$s'
-            ' AND NOT EXISTS (SELECT FROM (%4$s) AS y WHERE y.key = x.key AND y.operation NOT IN (''DELETE'', ''MOVE''))',
-            v_tbl.tbl, v_now, v_match, v_target)
+    FOREACH v_delete IN ARRAY v_deletes LOOP
+        EXECUTE v_delete
             USING rollback_to_version.root, rollback_to_version.root_key, rollback_to_version.target_version;
     END LOOP;
 
