@@ -367,6 +367,41 @@ def test_disable_state_version_keeps_data_and_history(db: psycopg.Connection[Any
     assert (_session(db), _entities(db)) == (2, {"A": 2, "B": 1})
 
 
+def test_enable_state_version_row_function_resolves_nothing_through_search_path(conn: psycopg.Connection[Any]) -> None:
+    # The generated row trigger has no SET search_path (it runs once per row); a caller whose
+    # search_path puts a hostile schema before pg_catalog must not change what it computes.
+    _setup(conn)
+    conn.execute(
+        "CREATE SCHEMA evil;"
+        "CREATE FUNCTION evil.plus(bigint, integer) RETURNS bigint LANGUAGE sql RETURN 1000;"
+        "CREATE OPERATOR evil.+ (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = evil.plus);"
+        "CREATE FUNCTION evil.eq(bigint, bigint) RETURNS boolean LANGUAGE sql RETURN false;"
+        "CREATE OPERATOR evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.eq);"
+        "CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql RETURN timestamptz '2000-01-01';"
+    )
+    conn.execute("INSERT INTO chat_session (session_id) VALUES ('S')")
+    conn.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('A', 'S', 'Alice')")
+    conn.execute("SET search_path = evil, pg_catalog, public")
+    try:
+        version = conn.execute("SELECT state_version FROM entity").fetchone()
+        conn.execute("UPDATE entity SET name = 'Ann', state_version = state_version")
+        after = conn.execute("SELECT state_version, updated_at > '2001-01-01' FROM entity").fetchone()
+    finally:
+        conn.execute("RESET search_path")
+    assert version is not None and after is not None
+    # +1 in a transaction of its own; +0 when the insert was in the same transaction.
+    assert after[0] == version[0] + (1 if conn.autocommit else 0)
+    assert after[1] is True
+    unpinned = conn.execute(
+        "SELECT proname FROM pg_proc WHERE pronamespace = 'idsql'::regnamespace AND proconfig IS NULL ORDER BY 1"
+    ).fetchall()
+    assert unpinned and all(name.startswith("tg_state_version_row_") for (name,) in unpinned)
+    assert conn.execute(
+        "SELECT count(*) FROM pg_proc WHERE pronamespace = 'idsql'::regnamespace"
+        " AND obj_description(oid, 'pg_proc') IS NULL"
+    ).fetchone() == (0,)
+
+
 # --- history, as-of, diff, prune -------------------------------------------------------------------
 
 

@@ -26,9 +26,9 @@ BEGIN
         RETURN format(
             'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version,'
             ' root, root_key, root_version, operation, row_data)'
-            ' SELECT %1$s::pg_catalog.oid::pg_catalog.regclass, %2$s, %3$s, NULL, NULL,'
-            ' %1$s::pg_catalog.oid::pg_catalog.regclass, %2$s, %3$s, %4$L, pg_catalog.to_jsonb(r)'
-            ' FROM %5$s WHERE %6$s',
+            ' SELECT %1$s::pg_catalog.oid::pg_catalog.regclass, k.key, %3$s, NULL, NULL,'
+            ' %1$s::pg_catalog.oid::pg_catalog.regclass, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r)'
+            ' FROM %5$s CROSS JOIN LATERAL (SELECT %2$s AS key) AS k WHERE %6$s',
             p_tbl::oid, v_key, v_version, p_operation, p_from, p_where);
     END IF;
     v_pk := idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'r');

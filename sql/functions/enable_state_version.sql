@@ -267,9 +267,12 @@ BEGIN
         EXECUTE format('CREATE TRIGGER idsql_state_version_insert AFTER INSERT ON %s'
                        ' REFERENCING NEW TABLE AS idsql_new'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.tg_state_version_after()', enable_state_version.tbl);
+        -- The old rows of an UPDATE only matter for the parents they leave: a root
+        -- does not pay for a copy of them.
         EXECUTE format('CREATE TRIGGER idsql_state_version_update AFTER UPDATE ON %s'
-                       ' REFERENCING NEW TABLE AS idsql_new OLD TABLE AS idsql_old'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.tg_state_version_after()', enable_state_version.tbl);
+                       ' REFERENCING NEW TABLE AS idsql_new%s'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.tg_state_version_after()', enable_state_version.tbl,
+                       CASE WHEN enable_state_version.parent IS NOT NULL THEN ' OLD TABLE AS idsql_old' ELSE '' END);
         EXECUTE format('CREATE TRIGGER idsql_state_version_delete AFTER DELETE ON %s'
                        ' REFERENCING OLD TABLE AS idsql_old'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.tg_state_version_after()', enable_state_version.tbl);
