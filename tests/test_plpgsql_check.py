@@ -15,6 +15,10 @@ JUSTIFIED: dict[tuple[str, str], str] = {
     ("idsql.enable_state_version(regclass,name,regclass,name,boolean)", "text type variable is not sanitized"): (
         "v_fn_sql is the generated row trigger: every identifier in it went through %I, every literal through %L"
     ),
+    ("idsql._state_version_after_function(regclass)", "routine is marked as VOLATILE, should be STABLE"): (
+        "it runs CREATE FUNCTION and COMMENT through EXECUTE, which plpgsql_check cannot see; a STABLE "
+        "function may not run them"
+    ),
     ("idsql.rollback_to_version(regclass,jsonb,bigint)", "text type variable is not sanitized"): (
         "v_cols, v_set, v_target, v_now and v_match are built by format() from %I-quoted column names and an "
         "oid; the root, key and version are bound as $1..$3"

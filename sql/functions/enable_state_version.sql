@@ -19,7 +19,8 @@ AS $$
  *   per transaction, updated_at), after PostgreSQL's own
  *   suppress_redundant_updates_trigger, which drops no-op UPDATEs in C;
  * - statement-level AFTER triggers with transition tables, only when there is
- *   a parent to count for or history to keep (tg_state_version_after).
+ *   a parent to count for or history to keep, calling a function generated
+ *   for the table (_state_version_after_function).
  * The parent must be tracked already and versioned; the foreign key to it is
  * found in the catalog (parent_fk names it when there are several) and must
  * reference the parent's primary key. With history, rows present now are
@@ -41,6 +42,7 @@ DECLARE
     v_fn name := format('tg_state_version_row_%s', enable_state_version.tbl::oid)::name;
     v_fn_sql text;
     v_touch text;
+    v_after name;
     v_body text;
     v_map jsonb;
     v_parents jsonb[];
@@ -263,19 +265,26 @@ BEGIN
         EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_old);
     END IF;
 
+    IF NOT (enable_state_version.parent IS NOT NULL OR enable_state_version.history)
+       AND to_regprocedure(format('idsql.tg_state_version_after_%s()', enable_state_version.tbl::oid)) IS NOT NULL THEN
+        EXECUTE format('DROP FUNCTION idsql.%I()', format('tg_state_version_after_%s', enable_state_version.tbl::oid));
+    END IF;
     IF enable_state_version.parent IS NOT NULL OR enable_state_version.history THEN
+        -- Generated from the chain as it is now: enable the children again after
+        -- giving one of their ancestors another parent.
+        v_after := idsql._state_version_after_function(enable_state_version.tbl);
         EXECUTE format('CREATE TRIGGER idsql_state_version_insert AFTER INSERT ON %s'
                        ' REFERENCING NEW TABLE AS idsql_new'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.tg_state_version_after()', enable_state_version.tbl);
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', enable_state_version.tbl, v_after);
         -- The old rows of an UPDATE only matter for the parents they leave: a root
         -- does not pay for a copy of them.
         EXECUTE format('CREATE TRIGGER idsql_state_version_update AFTER UPDATE ON %s'
                        ' REFERENCING NEW TABLE AS idsql_new%s'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.tg_state_version_after()', enable_state_version.tbl,
-                       CASE WHEN enable_state_version.parent IS NOT NULL THEN ' OLD TABLE AS idsql_old' ELSE '' END);
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', enable_state_version.tbl,
+                       CASE WHEN enable_state_version.parent IS NOT NULL THEN ' OLD TABLE AS idsql_old' ELSE '' END, v_after);
         EXECUTE format('CREATE TRIGGER idsql_state_version_delete AFTER DELETE ON %s'
                        ' REFERENCING OLD TABLE AS idsql_old'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.tg_state_version_after()', enable_state_version.tbl);
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', enable_state_version.tbl, v_after);
     END IF;
 
     IF enable_state_version.history THEN
