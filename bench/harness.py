@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 from psycopg.conninfo import make_conninfo
@@ -359,6 +359,26 @@ def interleave(
                 f"  ({sample.transactions} xacts)"
             )
     return samples
+
+
+@dataclass(frozen=True)
+class Options:
+    """How long to measure: fixed seconds per run, or (``--quick``) a few transactions.
+
+    A capability module subclasses it with its own ``sql_dir``.
+    """
+
+    seconds: int
+    rounds: int
+    quick: bool
+    sql_dir: ClassVar[Path] = BENCH_DIR / "sql"
+    quick_transactions: ClassVar[int] = 50  # per client
+
+    def oltp(self, label: str, script: str, clients: int) -> Run:
+        """Return a one-statement-per-transaction run of *script* (a file in ``sql_dir``)."""
+        if self.quick:
+            return Run(label, self.sql_dir / script, clients=clients, transactions=self.quick_transactions)
+        return Run(label, self.sql_dir / script, clients=clients, seconds=self.seconds)
 
 
 # --- results ----------------------------------------------------------------------------------

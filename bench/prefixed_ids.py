@@ -9,31 +9,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pyidsql
+from bench import harness
 from bench.harness import BENCH_DIR, Comparison, Measure, Run, Section, Server, interleave
 from pyidsql.install import install
 
 SQL = BENCH_DIR / "sql" / "prefixed_ids"
 TITLE = "Prefixed IDs"
 BULK_IDS = 1_000_000  # what the spec names
-QUICK_TRANSACTIONS = 50  # per client, for --quick
 
 
-@dataclass(frozen=True)
-class Options:
-    """How long to measure: fixed seconds per run, or (``--quick``) a few transactions."""
+class Options(harness.Options):
+    """How long to measure (see :class:`bench.harness.Options`), with this capability's scripts."""
 
-    seconds: int
-    rounds: int
-    quick: bool
-
-    def oltp(self, label: str, script: str, clients: int) -> Run:
-        """Return a one-statement-per-transaction run of *script*."""
-        if self.quick:
-            return Run(label, SQL / script, clients=clients, transactions=QUICK_TRANSACTIONS)
-        return Run(label, SQL / script, clients=clients, seconds=self.seconds)
+    sql_dir = SQL
 
 
 def prepare(server: Server) -> None:

@@ -8,7 +8,6 @@ commits. Async twins live in :mod:`pyidsql.aio`.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-
 from pyidsql import errors
 from pyidsql.errors import IdsqlError
 from pyidsql.negotiation import (
@@ -49,6 +48,17 @@ from pyidsql.prefixed import (
     reset_sequence,
     sync_prefix,
 )
+from pyidsql.state_versions import (
+    Change,
+    RowVersion,
+    changes_between,
+    children_as_of,
+    disable_state_version,
+    enable_state_version,
+    prune_history,
+    rollback_to_version,
+    row_history,
+)
 from pyidsql.table_ids import (
     IDManager,
     initialize,
@@ -58,6 +68,7 @@ from pyidsql.table_ids import (
 )
 
 __all__ = [
+    "Change",
     "IDManager",
     "IdChanged",
     "IdPrefixes",
@@ -65,16 +76,21 @@ __all__ = [
     "ParsedId",
     "PlanStep",
     "PrefixStats",
+    "RowVersion",
     "SyncItem",
     "__version__",
     "assign_server_id",
     "bulk_generate_ids",
+    "changes_between",
+    "children_as_of",
     "claim_sync_batch",
     "complete_sync",
     "configure_prefix",
     "current_id",
     "disable_late_reference_resolution",
+    "disable_state_version",
     "enable_late_reference_resolution",
+    "enable_state_version",
     "enqueue_sync",
     "errors",
     "fail_sync",
@@ -95,9 +111,12 @@ __all__ = [
     "parse_id",
     "plan_replace_id",
     "prefix_stats",
+    "prune_history",
     "replace_id_everywhere",
     "reset_sequence",
     "resolve_id",
+    "rollback_to_version",
+    "row_history",
     "set_id_strategy",
     "sync_prefix",
 ]

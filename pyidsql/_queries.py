@@ -90,3 +90,22 @@ ID_CHANGES_OF_BATCH: LiteralString = (
     _ID_CHANGE_COLUMNS + " WHERE l.id BETWEEN %s AND %s AND l.txid = %s::xid8 ORDER BY l.id"
 )
 ID_CHANGE: LiteralString = _ID_CHANGE_COLUMNS + " WHERE l.id = %s"
+
+
+# --- state versions
+ENABLE_STATE_VERSION: LiteralString = (
+    "SELECT idsql.enable_state_version(%s::regclass, version_column => %s, parent => %s::regclass,"
+    " parent_fk => %s, history => %s)"
+)
+DISABLE_STATE_VERSION: LiteralString = "SELECT idsql.disable_state_version(%s::regclass)"
+ROW_HISTORY: LiteralString = (
+    "SELECT state_version, root_version, operation, row_data, changed_at"
+    " FROM idsql.row_history(%s::regclass, %s::jsonb)"
+)
+CHILDREN_AS_OF: LiteralString = "SELECT idsql.children_as_of(%s::regclass, %s::jsonb, %s)"
+CHANGES_BETWEEN: LiteralString = (
+    "SELECT table_name::text, key, change, old_data, new_data, changed_fields"
+    " FROM idsql.changes_between(%s::regclass, %s::jsonb, %s, %s)"
+)
+ROLLBACK_TO_VERSION: LiteralString = "SELECT idsql.rollback_to_version(%s::regclass, %s::jsonb, %s)"
+PRUNE_HISTORY: LiteralString = "SELECT idsql.prune_history(%s::regclass, keep_versions => %s)"

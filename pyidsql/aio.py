@@ -10,6 +10,7 @@ from time import monotonic
 from typing import Any, Literal
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from pyidsql import _db, table_ids
 from pyidsql import _queries as Q
@@ -29,6 +30,7 @@ from pyidsql.negotiation import (
     _text,
 )
 from pyidsql.prefixed import Mode, ParsedId, PrefixStats
+from pyidsql.state_versions import Change, RowVersion
 from pyidsql.table_ids import as_jsonb, exhausted_message
 
 
@@ -313,3 +315,58 @@ async def listen_id_changes(
             query, params = _log_query(note.payload)
             for event in seen.fresh(await _db.afetch_all(conn, query, params)):
                 yield event
+
+
+# --- state versions ---------------------------------------------------------------------------
+
+
+async def enable_state_version(
+    conn: AsyncConnectable,
+    tbl: str,
+    version_column: str | None = "state_version",
+    parent: str | None = None,
+    parent_fk: str | None = None,
+    history: bool = False,
+) -> None:
+    """Track changes of *tbl*; idempotent (``idsql.enable_state_version``)."""
+    await _db.afetch_all(conn, Q.ENABLE_STATE_VERSION, (tbl, version_column, parent, parent_fk, history))
+
+
+async def disable_state_version(conn: AsyncConnectable, tbl: str) -> None:
+    """Remove the triggers from *tbl*; keep its data and history (``idsql.disable_state_version``)."""
+    await _db.afetch_all(conn, Q.DISABLE_STATE_VERSION, (tbl,))
+
+
+async def row_history(conn: AsyncConnectable, tbl: str, key: dict[str, Any]) -> list[RowVersion]:
+    """Return every committed version of one row, oldest first (``idsql.row_history``)."""
+    return [RowVersion(*row) for row in await _db.afetch_all(conn, Q.ROW_HISTORY, (tbl, Jsonb(key)))]
+
+
+async def children_as_of(
+    conn: AsyncConnectable, tbl: str, parent_key: dict[str, Any], parent_version: int
+) -> list[dict[str, Any]]:
+    """Return the rows of *tbl* under a parent as they were at *parent_version* (``idsql.children_as_of``)."""
+    rows = await _db.afetch_all(conn, Q.CHILDREN_AS_OF, (tbl, Jsonb(parent_key), parent_version))
+    return [row[0] for row in rows]
+
+
+async def changes_between(
+    conn: AsyncConnectable, root: str, root_key: dict[str, Any], from_version: int, to_version: int
+) -> list[Change]:
+    """Return the rows added, removed or changed under a root between two versions (``idsql.changes_between``)."""
+    rows = await _db.afetch_all(conn, Q.CHANGES_BETWEEN, (root, Jsonb(root_key), from_version, to_version))
+    return [Change(*row) for row in rows]
+
+
+async def rollback_to_version(
+    conn: AsyncConnectable, root: str, root_key: dict[str, Any], target_version: int
+) -> int:
+    """Restore everything under a root row to *target_version* as a new version (``idsql.rollback_to_version``)."""
+    result: int = await _db.afetch_scalar(conn, Q.ROLLBACK_TO_VERSION, (root, Jsonb(root_key), target_version))
+    return result
+
+
+async def prune_history(conn: AsyncConnectable, root: str, keep_versions: int = 100) -> int:
+    """Drop history older than the last *keep_versions* versions of each root row (``idsql.prune_history``)."""
+    result: int = await _db.afetch_scalar(conn, Q.PRUNE_HISTORY, (root, keep_versions))
+    return result

@@ -11,8 +11,10 @@ pyidsql ships an Alembic branch labelled ``idsql`` (revisions ``idsql_0001``, â€
 
 The revisions call :func:`execute_script` and :func:`drop_schema` below.
 
-Importing this module also registers the migration operation ``op.set_id_strategy``
-(ID negotiation), with a reverse for downgrades: see :class:`SetIdStrategyOp`.
+Importing this module also registers the migration operations ``op.enable_state_version`` and
+``op.disable_state_version`` (state versions, :mod:`pyidsql.alembic_ops`) and
+``op.set_id_strategy`` (ID negotiation, :class:`SetIdStrategyOp`), each with a reverse for
+downgrades.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from pyidsql import _resources, install
+from pyidsql import alembic_ops as alembic_ops  # registers op.enable_state_version / op.disable_state_version
 
 BRANCH = "idsql"
 """The branch label of pyidsql's revisions: ``alembic upgrade idsql@head``."""

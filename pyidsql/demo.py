@@ -353,6 +353,70 @@ def negotiation(t: Tour) -> None:
     t.show(f"resolve_id(conn, 'demo_task', '{task}')", pyidsql.resolve_id(t.conn, "demo_task", task),
            "a late reference still resolves")
 
+_STATE_VERSIONS_DDL = """
+CREATE TABLE chat_session (session_id text PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1,
+                           updated_at timestamptz);
+CREATE TABLE entity (entity_id text PRIMARY KEY, session_id text NOT NULL REFERENCES chat_session,
+                     name text, state_version bigint NOT NULL DEFAULT 1,
+                     created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE entity_attribute (attribute_id text PRIMARY KEY, entity_id text NOT NULL REFERENCES entity,
+                               name text, value text);
+CREATE VIEW versions AS
+SELECT (SELECT state_version FROM chat_session) AS session,
+       string_agg(entity_id || ' v' || state_version, ', ' ORDER BY entity_id) AS entities
+  FROM entity;
+"""
+
+_VERSIONS: LiteralString = "SELECT * FROM versions;"
+
+
+@section("State versions: session -> entity -> attribute, with history")
+def state_versions(t: Tour) -> None:
+    """Replay the original worked example: v1..v4, as-of version 2, diff 2->4, rollback to 2."""
+    t.conn.execute(_STATE_VERSIONS_DDL)
+    t.say("the original's three tables (chat_session, entity, entity_attribute), and a view `versions`")
+    t.say("that shows the state_version of the session and of each entity; then:")
+    t.sql("SELECT idsql.enable_state_version('chat_session', history => true);")
+    t.sql("SELECT idsql.enable_state_version('entity', parent => 'chat_session', history => true);")
+    t.sql(
+        "SELECT idsql.enable_state_version('entity_attribute', version_column => NULL, parent => 'entity',"
+        " history => true);"
+    )
+    t.say("initial: one transaction, so the session counts it once")
+    t.sql("BEGIN;")
+    t.sql("INSERT INTO chat_session (session_id) VALUES ('S');")
+    t.sql("INSERT INTO entity (entity_id, session_id, name) VALUES ('A', 'S', 'Alice'), ('B', 'S', 'Bob');")
+    t.sql("COMMIT;")
+    t.sql(_VERSIONS, "session v1")
+    t.sql("INSERT INTO entity (entity_id, session_id, name) VALUES ('C', 'S', 'Carol');")
+    t.sql(_VERSIONS, "create entity C")
+    t.sql("UPDATE entity SET name = 'Alice Smith' WHERE entity_id = 'A';")
+    t.sql(_VERSIONS, "update entity A")
+    t.sql("DELETE FROM entity WHERE entity_id = 'B';")
+    t.sql(_VERSIONS, "delete entity B")
+    t.say("an attribute has no version of its own: it counts for its entity and the session")
+    t.sql("INSERT INTO entity_attribute VALUES ('a1', 'C', 'colour', 'red');")
+    t.sql(_VERSIONS)
+    t.sql("UPDATE entity SET name = name;", "a no-op counts for nothing")
+    t.say("as-of: the entities when the session was at version 2")
+    t.sql(
+        "SELECT e ->> 'entity_id' AS entity, e ->> 'name' AS name, e ->> 'state_version' AS v"
+        " FROM idsql.children_as_of('entity', '{\"session_id\": \"S\"}', 2) AS e;"
+    )
+    t.say("what changed from version 2 to 4 (bookkeeping columns never count):")
+    t.sql(
+        "SELECT table_name, key, change, changed_fields"
+        " FROM idsql.changes_between('chat_session', '{\"session_id\": \"S\"}', 2, 4);"
+    )
+    t.say("rollback to version 2, as a new version (the attribute was added at 5, so it goes too):")
+    t.sql("SELECT idsql.rollback_to_version('chat_session', '{\"session_id\": \"S\"}', 2);")
+    t.sql("SELECT entity_id, name, state_version FROM entity ORDER BY 1;")
+    t.say("optimistic locking in the database, for raw SQL and ORMs alike:")
+    t.error("UPDATE entity SET name = 'Al', state_version = 1 WHERE entity_id = 'A';")
+    t.say("the same from Python: pyidsql.row_history(conn, 'entity', {'entity_id': 'A'})")
+    for h in pyidsql.row_history(t.conn, "entity", {"entity_id": "A"}):
+        t.print(f"{INDENT}  v{h.state_version}  session v{h.root_version}  {h.operation:<6} {h.row_data['name']}")
+
 
 # --- running it ------------------------------------------------------------------------------
 

@@ -133,6 +133,34 @@ class InvalidBatch(IdsqlError, sqlstate="ID414"):
     """The negotiate_ids batch is not an array of {table, temp_id[, new_id]} objects."""
 
 
+class StaleVersion(IdsqlError, sqlstate="ID301"):
+    """An UPDATE set a row's version column to another value than its current one (optimistic lock)."""
+
+
+class NotTracked(IdsqlError, sqlstate="ID302"):
+    """The table (or the parent named) is not tracked by state versions, or has no version column."""
+
+
+class HistoryNotKept(IdsqlError, sqlstate="ID303"):
+    """The table was enabled without history, so there is nothing to read."""
+
+
+class ParentFkNotFound(IdsqlError, sqlstate="ID304"):
+    """No foreign key from the table to its parent's primary key (or none with the name given)."""
+
+
+class AmbiguousParentFk(IdsqlError, sqlstate="ID305"):
+    """Several foreign keys lead from the table to its parent; parent_fk must name one."""
+
+
+class NoPrimaryKey(IdsqlError, sqlstate="ID306"):
+    """The table has no primary key, which names rows in history and parent counting."""
+
+
+class VersionNotKept(IdsqlError, sqlstate="ID307"):
+    """The version asked for is not in the root row's history (pruned, in the future, or no history)."""
+
+
 def by_sqlstate() -> dict[str, type[IdsqlError]]:
     """Return the registry: SQLSTATE -> exception class."""
     return dict(_BY_SQLSTATE)

@@ -56,6 +56,8 @@ def test_demo_prints_real_ids_and_removes_its_server() -> None:
         "| public.demo_task    | tmp_",
         "pyidsql up",
         "pyidsql psql",
+        "(SQLSTATE ID301)",
+        "raises pyidsql.errors.StaleVersion",
     ):
         assert expected in out, f"{expected!r} missing from the demo's output:\n{out}"
     assert "NOTE: pyidsql.alembic is not available" not in out
@@ -68,6 +70,11 @@ def test_demo_prints_real_ids_and_removes_its_server() -> None:
     assert '{"id": 102, "query": "Hello", "domain": "general", "user_id": "user123"}' in out
     assert '{"id": 1000, "rating": 5}' in out
     assert "(SQLSTATE 42703)" in out
+
+    # The state-versions section replays the original worked example.
+    versions = re.findall(r"SELECT \* FROM versions;\s+(\d+ \| [^-\n]*?)\s*(?:--|\n)", out)
+    assert versions[:4] == ["1 | A v1, B v1", "2 | A v1, B v1, C v1", "3 | A v2, B v1, C v1", "4 | A v2, C v1"]
+    assert re.search(r"rollback_to_version\('chat_session', .*, 2\);\s+6\b", out)
 
     data = re.search(r"data\s+(\S+)", out)
     assert data is not None

@@ -21,6 +21,20 @@ JUSTIFIED: dict[tuple[str, str], str] = {
         "the generator 'default' evaluates the key column's DEFAULT expression, read from pg_attrdef "
         "(written by the table's owner in its DDL), never text from the caller"
     ),
+    ("idsql._state_version_touch(regclass,jsonb[])", "text type variable is not sanitized"): (
+        "v_match is built by format() from %I-quoted key columns and a regclass; the keys are bound as $1"
+    ),
+    ("idsql.enable_state_version(regclass,name,regclass,name,boolean)", "text type variable is not sanitized"): (
+        "v_fn_sql is the generated row trigger: every identifier in it went through %I, every literal through %L"
+    ),
+    ("idsql._state_version_after_function(regclass)", "routine is marked as VOLATILE, should be STABLE"): (
+        "it runs CREATE FUNCTION and COMMENT through EXECUTE, which plpgsql_check cannot see; a STABLE "
+        "function may not run them"
+    ),
+    ("idsql.rollback_to_version(regclass,jsonb,bigint)", "text type variable is not sanitized"): (
+        "v_cols, v_set, v_target, v_now and v_match are built by format() from %I-quoted column names and an "
+        "oid; the root, key and version are bound as $1..$3"
+    ),
 }
 
 CHECK_ALL = """

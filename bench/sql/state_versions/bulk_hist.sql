@@ -1,0 +1,1 @@
+UPDATE sv_hist SET n = n + 1;

@@ -1,0 +1,1 @@
+UPDATE sv_min SET n = n + 1;

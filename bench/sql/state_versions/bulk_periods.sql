@@ -1,0 +1,1 @@
+UPDATE sv_periods SET n = n + 1;

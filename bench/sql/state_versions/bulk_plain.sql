@@ -1,0 +1,1 @@
+UPDATE sv_plain SET n = n + 1;

@@ -1,0 +1,1 @@
+UPDATE sv_ver SET n = n + 1;

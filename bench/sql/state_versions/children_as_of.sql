@@ -1,0 +1,1 @@
+SELECT count(*) FROM idsql.children_as_of('sv_entity', '{"session_id": "asof"}', 50);

@@ -1,0 +1,37 @@
+-- Prepare a database for bench/state_versions.py: run after installing idsql (pyidsql install).
+-- Five copies of one table, 100,000 rows each, differing only in their triggers.
+CREATE TABLE sv_plain (id integer PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1, n integer NOT NULL, payload text);
+INSERT INTO sv_plain SELECT g, 1, 0, md5(g::text) FROM generate_series(1, 100000) AS g;
+CREATE TABLE sv_min (LIKE sv_plain INCLUDING ALL);
+INSERT INTO sv_min SELECT * FROM sv_plain;
+CREATE TABLE sv_ver (LIKE sv_plain INCLUDING ALL);
+INSERT INTO sv_ver SELECT * FROM sv_plain;
+CREATE TABLE sv_hist (LIKE sv_plain INCLUDING ALL);
+INSERT INTO sv_hist SELECT * FROM sv_plain;
+
+-- The floor for a pure-SQL toolkit: the smallest PL/pgSQL trigger that bumps a version.
+CREATE FUNCTION sv_min_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.state_version := OLD.state_version + 1;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER sv_min_bump BEFORE UPDATE ON sv_min FOR EACH ROW EXECUTE FUNCTION sv_min_bump();
+
+SELECT idsql.enable_state_version('sv_ver');
+SELECT idsql.enable_state_version('sv_hist', history => true);
+
+-- children_as_of: one session, 1,000 entities, 100 versions (filled by bench/state_versions.py).
+CREATE TABLE sv_session (session_id text PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1);
+CREATE TABLE sv_entity (
+    entity_id integer PRIMARY KEY,
+    session_id text NOT NULL REFERENCES sv_session,
+    name text,
+    state_version bigint NOT NULL DEFAULT 1
+);
+SELECT idsql.enable_state_version('sv_session', history => true);
+SELECT idsql.enable_state_version('sv_entity', parent => 'sv_session', history => true);
+INSERT INTO sv_session VALUES ('asof', 1), ('diff', 1);
+INSERT INTO sv_entity SELECT g, 'asof', 'v1', 1 FROM generate_series(1, 1000) AS g;
+-- changes_between: 10,000 rows under another session, all changed in one version (by the bench).
+INSERT INTO sv_entity SELECT g, 'diff', 'v1', 1 FROM generate_series(100001, 110000) AS g;

@@ -1,0 +1,49 @@
+CREATE OR REPLACE FUNCTION idsql._state_version_history(
+    p_tbl regclass, p_root regclass, p_from text, p_where text, p_operation text
+)
+    RETURNS text
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * SQL text of the INSERT that records rows of p_tbl in idsql.row_version, one
+ * set-based statement for all the rows of a trigger's statement. p_from names
+ * the rows as alias r (a transition table, or the table itself for a
+ * baseline); p_where filters them. For a table with a parent, $1 is a jsonb
+ * map from each parent key to that parent's version and root (key, version),
+ * built once per distinct parent; rows without a parent (NULL foreign key)
+ * are under no root and are not recorded.
+ */
+DECLARE
+    v_cfg idsql.state_version_table := idsql._state_version_config(p_tbl);
+    v_key text := idsql._state_version_json(v_cfg.key_columns, v_cfg.key_columns, 'r');
+    v_version text := CASE WHEN v_cfg.version_column IS NULL THEN 'NULL::bigint'
+                           ELSE format('r.%I', v_cfg.version_column) END;
+    v_pk text;
+BEGIN
+    IF v_cfg.parent IS NULL THEN
+        RETURN format(
+            'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version,'
+            ' root, root_key, root_version, operation, row_data)'
+            ' SELECT %1$s::pg_catalog.oid::pg_catalog.regclass, k.key, %3$s, NULL, NULL,'
+            ' %1$s::pg_catalog.oid::pg_catalog.regclass, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r)'
+            ' FROM %5$s CROSS JOIN LATERAL (SELECT %2$s AS key) AS k WHERE %6$s',
+            p_tbl::oid, v_key, v_version, p_operation, p_from, p_where);
+    END IF;
+    v_pk := idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'r');
+    RETURN format(
+        'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version,'
+        ' root, root_key, root_version, operation, row_data)'
+        ' SELECT %1$s::pg_catalog.oid::pg_catalog.regclass, %2$s, %3$s, m.pk, (m.i ->> %9$L)::bigint,'
+        ' %4$s::pg_catalog.oid::pg_catalog.regclass, m.i -> %10$L, (m.i ->> %11$L)::bigint,'
+        ' %5$L, pg_catalog.to_jsonb(r)'
+        ' FROM %6$s CROSS JOIN LATERAL (SELECT %7$s AS pk) AS k'
+        ' CROSS JOIN LATERAL (SELECT k.pk, $1 -> k.pk::text AS i) AS m'
+        ' WHERE (%8$s) AND m.i IS NOT NULL',
+        p_tbl::oid, v_key, v_version, p_root::oid, p_operation, p_from, v_pk, p_where, 'v', 'rk', 'rv');
+END
+$$;
+
+COMMENT ON FUNCTION idsql._state_version_history(regclass, regclass, text, text, text) IS
+'Internal: SQL text of the set-based INSERT that records changed rows of a table in idsql.row_version.';

@@ -1,0 +1,39 @@
+CREATE OR REPLACE FUNCTION idsql.row_history(tbl regclass, key jsonb)
+    RETURNS TABLE (
+        state_version bigint,
+        root_version bigint,
+        operation text,
+        row_data jsonb,
+        changed_at timestamptz
+    )
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Every version of one row, oldest first: the last entry each transaction
+ * wrote for it (a transaction that changed the row twice committed one
+ * version). MOVE entries, which say the row left a parent, are left out: the
+ * same transaction recorded the row under its new parent. Ordered by version:
+ * the ids are drawn from a cached identity, in order within one session only.
+ */
+BEGIN
+    PERFORM idsql._state_version_config(row_history.tbl, true);
+    IF row_history.key IS NULL THEN
+        RAISE EXCEPTION 'key is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the primary key as jsonb, for example ''{"entity_id": "A"}''.';
+    END IF;
+    RETURN QUERY
+        SELECT v.state_version, v.root_version, v.operation, v.row_data, v.changed_at
+          FROM (SELECT DISTINCT ON (h.xid) h.id, h.state_version, h.root_version, h.operation, h.row_data, h.changed_at
+                  FROM idsql.row_version AS h
+                 WHERE h.key_hash = jsonb_hash_extended(row_history.key, 0)
+                   AND h.tbl = row_history.tbl AND h.key = row_history.key AND h.operation <> 'MOVE'
+                 ORDER BY h.xid, h.id DESC) AS v
+         ORDER BY coalesce(v.state_version, v.root_version), v.root_version, v.id;
+END
+$$;
+
+COMMENT ON FUNCTION idsql.row_history(regclass, jsonb) IS
+'Every committed version of one row of a table with history, oldest first.';

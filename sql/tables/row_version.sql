@@ -1,0 +1,48 @@
+CREATE TABLE IF NOT EXISTS idsql.row_version (
+    id bigint GENERATED ALWAYS AS IDENTITY (CACHE 1000) PRIMARY KEY,
+    tbl regclass NOT NULL,
+    key jsonb NOT NULL,
+    state_version bigint,
+    parent_key jsonb,
+    parent_version bigint,
+    root regclass NOT NULL,
+    root_key jsonb NOT NULL,
+    root_version bigint,
+    operation text NOT NULL
+        CONSTRAINT row_version_operation_check CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE', 'MOVE', 'BASELINE')),
+    row_data jsonb NOT NULL,
+    changed_at timestamptz NOT NULL DEFAULT now(),
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    key_hash bigint GENERATED ALWAYS AS (jsonb_hash_extended(key, 0)) STORED,
+    parent_hash bigint GENERATED ALWAYS AS (jsonb_hash_extended(parent_key, 0)) STORED,
+    root_hash bigint GENERATED ALWAYS AS (jsonb_hash_extended(root_key, 0)) STORED
+);
+
+-- The indexes hold 64-bit hashes of the jsonb keys, not the keys: a btree on jsonb costs
+-- every writer (each changed row of a bulk UPDATE) several jsonb comparisons per entry.
+-- Readers match the hash through the index and then the key itself.
+CREATE INDEX IF NOT EXISTS row_version_parent_idx ON idsql.row_version (tbl, parent_hash, key_hash, parent_version, id)
+WHERE parent_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS row_version_root_idx ON idsql.row_version (root_hash, root_version);
+CREATE INDEX IF NOT EXISTS row_version_key_idx ON idsql.row_version (key_hash);
+
+COMMENT ON TABLE idsql.row_version IS
+'History of the tables enabled with history => true: one row per changed row per statement, written by triggers.';
+COMMENT ON COLUMN idsql.row_version.id IS
+'Order of writing within one transaction: the last entry of a row is its committed state.';
+COMMENT ON COLUMN idsql.row_version.tbl IS 'The table of the row.';
+COMMENT ON COLUMN idsql.row_version.key IS 'Primary key of the row, e.g. {"entity_id": "A"}.';
+COMMENT ON COLUMN idsql.row_version.state_version IS 'The row''s own version after the change (NULL for a table without one).';
+COMMENT ON COLUMN idsql.row_version.parent_key IS 'Key of the parent row the change counted for (NULL for a root).';
+COMMENT ON COLUMN idsql.row_version.parent_version IS 'Version of that parent once the change counted for it.';
+COMMENT ON COLUMN idsql.row_version.root IS 'The root table above the row (the row''s own table for a root).';
+COMMENT ON COLUMN idsql.row_version.root_key IS 'Key of the root row above the row.';
+COMMENT ON COLUMN idsql.row_version.root_version IS 'Version of the root row once the change counted for it.';
+COMMENT ON COLUMN idsql.row_version.operation IS
+'INSERT, UPDATE, DELETE; MOVE: the row left this parent for another; BASELINE: the row as history was enabled.';
+COMMENT ON COLUMN idsql.row_version.row_data IS 'The whole row after the change (before it, for DELETE and MOVE).';
+COMMENT ON COLUMN idsql.row_version.changed_at IS 'Start of the transaction that made the change.';
+COMMENT ON COLUMN idsql.row_version.xid IS 'The transaction that made the change.';
+COMMENT ON COLUMN idsql.row_version.key_hash IS 'jsonb_hash_extended(key, 0), for the indexes.';
+COMMENT ON COLUMN idsql.row_version.parent_hash IS 'jsonb_hash_extended(parent_key, 0), for the indexes.';
+COMMENT ON COLUMN idsql.row_version.root_hash IS 'jsonb_hash_extended(root_key, 0), for the indexes.';

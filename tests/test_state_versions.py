@@ -1,0 +1,640 @@
+"""State versions (spec/state-versions.md): counting, optimistic locking, history, as-of, diff, rollback.
+
+Counting is per transaction, so the tests that depend on where transactions end use their own
+connections (``connect``) and commit; the others run on ``conn`` in both of its modes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+import pyidsql
+import pyidsql.aio
+from pyidsql import errors
+
+Connect = Callable[..., psycopg.Connection[Any]]
+
+# The original's three levels: session -> extracted entity -> entity attribute.
+SCHEMA = """
+CREATE TABLE chat_session (
+    session_id text PRIMARY KEY,
+    state_version bigint NOT NULL DEFAULT 1,
+    updated_at timestamptz
+);
+CREATE TABLE entity (
+    entity_id text PRIMARY KEY,
+    session_id text NOT NULL REFERENCES chat_session ON DELETE CASCADE,
+    name text,
+    value text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    state_version bigint NOT NULL DEFAULT 1
+);
+CREATE TABLE entity_attribute (
+    attribute_id text PRIMARY KEY,
+    entity_id text NOT NULL REFERENCES entity ON DELETE CASCADE,
+    name text,
+    value text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+SELECT idsql.enable_state_version('chat_session', history => true);
+SELECT idsql.enable_state_version('entity', parent => 'chat_session', history => true);
+SELECT idsql.enable_state_version('entity_attribute', version_column => NULL, parent => 'entity', history => true);
+"""
+
+S = {"session_id": "S"}
+
+
+def _setup(c: psycopg.Connection[Any]) -> None:
+    c.execute(SCHEMA)
+
+
+def _session(c: psycopg.Connection[Any], session_id: str = "S") -> int:
+    row = c.execute("SELECT state_version FROM chat_session WHERE session_id = %s", (session_id,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _entities(c: psycopg.Connection[Any]) -> dict[str, int]:
+    return {k: v for k, v in c.execute("SELECT entity_id, state_version FROM entity ORDER BY 1").fetchall()}
+
+
+@pytest.fixture
+def db(connect: Connect) -> psycopg.Connection[Any]:
+    """An autocommit connection with the three tracked tables: each statement is a transaction."""
+    c = connect(autocommit=True)
+    _setup(c)
+    return c
+
+
+def _initial(c: psycopg.Connection[Any]) -> None:
+    with c.transaction():
+        c.execute("INSERT INTO chat_session (session_id) VALUES ('S')")
+        c.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('A', 'S', 'Alice'), ('B', 'S', 'Bob')")
+
+
+# --- the original worked example ----------------------------------------------------------------
+
+
+def test_enable_state_version_worked_example_in_sql(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    assert (_session(db), _entities(db)) == (1, {"A": 1, "B": 1})
+    db.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('C', 'S', 'Carol')")
+    assert (_session(db), _entities(db)) == (2, {"A": 1, "B": 1, "C": 1})
+    db.execute("UPDATE entity SET name = 'Alice Smith' WHERE entity_id = 'A'")
+    assert (_session(db), _entities(db)) == (3, {"A": 2, "B": 1, "C": 1})
+    db.execute("DELETE FROM entity WHERE entity_id = 'B'")
+    assert (_session(db), _entities(db)) == (4, {"A": 2, "C": 1})
+
+    as_of_2 = db.execute(
+        "SELECT e ->> 'entity_id', e ->> 'name', (e ->> 'state_version')::int"
+        " FROM idsql.children_as_of('entity', '{\"session_id\": \"S\"}', 2) AS e"
+    ).fetchall()
+    assert as_of_2 == [("A", "Alice", 1), ("B", "Bob", 1), ("C", "Carol", 1)]
+
+    diff = db.execute(
+        "SELECT table_name::text, key, change, old_data ->> 'name', new_data ->> 'name', changed_fields"
+        " FROM idsql.changes_between('chat_session', '{\"session_id\": \"S\"}', 2, 4)"
+    ).fetchall()
+    assert diff == [
+        ("entity", {"entity_id": "A"}, "changed", "Alice", "Alice Smith", ["name"]),
+        ("entity", {"entity_id": "B"}, "removed", "Bob", None, None),
+    ]
+
+    back = db.execute("SELECT idsql.rollback_to_version('chat_session', '{\"session_id\": \"S\"}', 2)")
+    assert back.fetchone() == (5,)
+    assert _session(db) == 5
+    rows = db.execute("SELECT entity_id, name, state_version FROM entity ORDER BY 1").fetchall()
+    # A gets its old values back as a new version of its own; B comes back; C never changed.
+    assert rows == [("A", "Alice", 3), ("B", "Bob", 1), ("C", "Carol", 1)]
+    # The rollback is a version like any other: version 5 reads like version 2.
+    again = db.execute(
+        "SELECT e ->> 'entity_id', e ->> 'name' FROM idsql.children_as_of('entity', '{\"session_id\": \"S\"}', 5) AS e"
+    ).fetchall()
+    assert again == [("A", "Alice"), ("B", "Bob"), ("C", "Carol")]
+
+
+def test_rollback_to_version_worked_example_through_python(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    db.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('C', 'S', 'Carol')")
+    db.execute("UPDATE entity SET name = 'Alice Smith' WHERE entity_id = 'A'")
+    db.execute("DELETE FROM entity WHERE entity_id = 'B'")
+    assert (_session(db), _entities(db)) == (4, {"A": 2, "C": 1})
+
+    as_of = pyidsql.children_as_of(db, "entity", S, 2)
+    assert [(e["entity_id"], e["state_version"]) for e in as_of] == [("A", 1), ("B", 1), ("C", 1)]
+
+    diff = pyidsql.changes_between(db, "chat_session", S, 2, 4)
+    assert [(d.table_name, d.key, d.change, d.changed_fields) for d in diff] == [
+        ("entity", {"entity_id": "A"}, "changed", ["name"]),
+        ("entity", {"entity_id": "B"}, "removed", None),
+    ]
+    assert diff[1].old_data is not None and diff[1].old_data["name"] == "Bob"
+
+    history = pyidsql.row_history(db, "entity", {"entity_id": "A"})
+    assert [(h.state_version, h.root_version, h.operation, h.row_data["name"]) for h in history] == [
+        (1, 1, "INSERT", "Alice"),
+        (2, 3, "UPDATE", "Alice Smith"),
+    ]
+
+    assert pyidsql.rollback_to_version(db, "chat_session", S, 2) == 5
+    assert (_session(db), _entities(db)) == (5, {"A": 3, "B": 1, "C": 1})
+    assert [e["name"] for e in pyidsql.children_as_of(db, "entity", S, 5)] == ["Alice", "Bob", "Carol"]
+    # A rollback can itself be rolled back: back to version 4, as version 6.
+    assert pyidsql.rollback_to_version(db, "chat_session", S, 4) == 6
+    assert _entities(db) == {"A": 4, "C": 1}
+    assert db.execute("SELECT name FROM entity WHERE entity_id = 'A'").fetchone() == ("Alice Smith",)
+
+
+# --- counting -------------------------------------------------------------------------------------
+
+
+def test_enable_state_version_batch_in_one_transaction_counts_once_per_row(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    with db.transaction():
+        db.execute("UPDATE entity SET name = 'A1' WHERE entity_id = 'A'")
+        db.execute("UPDATE entity SET name = 'A2' WHERE entity_id = 'A'")
+        db.execute("UPDATE entity SET value = 'x' WHERE entity_id IN ('A', 'B')")
+        db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, name) VALUES ('a1', 'A', 'colour')")
+        db.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('C', 'S', 'Carol')")
+        db.execute("UPDATE entity SET name = 'C2' WHERE entity_id = 'C'")
+    assert (_session(db), _entities(db)) == (2, {"A": 2, "B": 2, "C": 1})
+    # One committed version per transaction in the row's history, holding its last state.
+    history = pyidsql.row_history(db, "entity", {"entity_id": "A"})
+    assert [(h.state_version, h.row_data["name"]) for h in history] == [(1, "Alice"), (2, "A2")]
+
+
+def test_enable_state_version_savepoints_count_once(db: psycopg.Connection[Any]) -> None:
+    # Subtransactions have xids of their own: a row written in one still counted in this transaction.
+    _initial(db)
+    with db.transaction():
+        with db.transaction():
+            db.execute("UPDATE entity SET name = 'A1' WHERE entity_id = 'A'")
+            db.execute("UPDATE entity SET name = 'A2' WHERE entity_id = 'A'")
+        with db.transaction():
+            db.execute("UPDATE entity SET name = 'A3' WHERE entity_id = 'A'")
+        with pytest.raises(psycopg.errors.DivisionByZero), db.transaction():
+            db.execute("UPDATE entity SET name = 'lost' WHERE entity_id = 'B'")
+            db.execute("SELECT 1 / 0")
+        db.execute("UPDATE entity SET name = 'B1' WHERE entity_id = 'B'")
+    assert (_session(db), _entities(db)) == (2, {"A": 2, "B": 2})
+
+
+def test_enable_state_version_attributes_count_for_entity_and_session(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, name, value) VALUES ('a1', 'A', 'c', 'red')")
+    assert (_session(db), _entities(db)) == (2, {"A": 2, "B": 1})
+    db.execute("UPDATE entity_attribute SET value = 'blue' WHERE attribute_id = 'a1'")
+    assert (_session(db), _entities(db)) == (3, {"A": 3, "B": 1})
+    db.execute("DELETE FROM entity_attribute WHERE attribute_id = 'a1'")
+    assert (_session(db), _entities(db)) == (4, {"A": 4, "B": 1})
+    as_of = pyidsql.children_as_of(db, "entity_attribute", {"entity_id": "A"}, 3)
+    assert [(a["attribute_id"], a["value"]) for a in as_of] == [("a1", "blue")]
+    assert pyidsql.children_as_of(db, "entity_attribute", {"entity_id": "A"}, 4) == []
+
+
+def test_enable_state_version_moving_a_child_counts_for_both_parents(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    db.execute("INSERT INTO chat_session (session_id) VALUES ('T')")
+    db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, name) VALUES ('a1', 'A', 'colour')")
+    before = (_session(db, "S"), _session(db, "T"), _entities(db))
+    assert before == (2, 1, {"A": 2, "B": 1})
+    db.execute("UPDATE entity SET session_id = 'T' WHERE entity_id = 'B'")
+    assert (_session(db, "S"), _session(db, "T"), _entities(db)) == (3, 2, {"A": 2, "B": 2})
+    db.execute("UPDATE entity_attribute SET entity_id = 'B' WHERE attribute_id = 'a1'")
+    assert (_session(db, "S"), _session(db, "T"), _entities(db)) == (4, 3, {"A": 3, "B": 3})
+    # As-of under S: B is there at version 2, gone at 3; under T it appears at 2.
+    assert [e["entity_id"] for e in pyidsql.children_as_of(db, "entity", S, 2)] == ["A", "B"]
+    assert [e["entity_id"] for e in pyidsql.children_as_of(db, "entity", S, 3)] == ["A"]
+    assert [e["entity_id"] for e in pyidsql.children_as_of(db, "entity", {"session_id": "T"}, 2)] == ["B"]
+
+
+def test_enable_state_version_noop_updates_count_for_nothing(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, name) VALUES ('a1', 'A', 'colour')")
+    assert (_session(db), _entities(db)) == (2, {"A": 2, "B": 1})
+    stamp = db.execute("SELECT updated_at FROM entity WHERE entity_id = 'A'").fetchone()
+    cur = db.execute("UPDATE entity SET name = name, state_version = state_version")
+    assert cur.rowcount == 0  # not written at all
+    db.execute("UPDATE entity SET updated_at = now() + interval '1 day', created_at = now()")  # bookkeeping only
+    db.execute("UPDATE entity_attribute SET name = 'colour'")
+    db.execute("UPDATE chat_session SET updated_at = updated_at")
+    assert (_session(db), _entities(db)) == (2, {"A": 2, "B": 1})
+    assert db.execute("SELECT updated_at FROM entity WHERE entity_id = 'A'").fetchone() == stamp
+    # A no-op earlier in a transaction does not hide a real change after it.
+    with db.transaction():
+        db.execute("UPDATE entity SET name = name WHERE entity_id = 'A'")
+        db.execute("UPDATE entity SET name = 'Ann' WHERE entity_id = 'A'")
+    assert (_session(db), _entities(db)) == (3, {"A": 3, "B": 1})
+
+
+def test_enable_state_version_sets_timestamps(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    created, updated = db.execute("SELECT created_at, updated_at FROM entity WHERE entity_id = 'A'").fetchone() or ()
+    db.execute("UPDATE entity SET name = 'Ann', created_at = '2000-01-01' WHERE entity_id = 'A'")
+    created2, updated2 = db.execute("SELECT created_at, updated_at FROM entity WHERE entity_id = 'A'").fetchone() or ()
+    assert created2 == created  # kept
+    assert updated2 > updated
+    assert db.execute("SELECT updated_at IS NOT NULL FROM chat_session").fetchone() == (True,)
+
+
+def test_enable_state_version_stale_version_fails_with_an_id_error(conn: psycopg.Connection[Any]) -> None:
+    _setup(conn)
+    conn.execute("INSERT INTO chat_session (session_id) VALUES ('S')")
+    conn.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('A', 'S', 'Alice')")
+    version = conn.execute("SELECT state_version FROM entity").fetchone()
+    assert version is not None
+    with pytest.raises(psycopg.Error) as info, conn.transaction():
+        conn.execute("UPDATE entity SET name = 'x', state_version = %s WHERE entity_id = 'A'", (version[0] + 5,))
+    assert info.value.sqlstate == "ID301"
+    assert info.value.diag.message_primary == "stale state_version in update of public.entity"
+    mapped = errors.translate(info.value)
+    assert isinstance(mapped, errors.StaleVersion)
+    assert mapped.hint is not None and mapped.hint.endswith(".")
+    # Bulk and raw SQL alike: one stale row fails the whole statement.
+    with pytest.raises(psycopg.Error) as info, conn.transaction():
+        conn.execute("UPDATE entity SET state_version = 0")
+    assert info.value.sqlstate == "ID301"
+    # Setting it to the current value is the optimistic-lock pattern: it passes.
+    conn.execute("UPDATE entity SET name = 'y', state_version = %s WHERE entity_id = 'A'", (version[0],))
+    assert conn.execute("SELECT name FROM entity").fetchone() == ("y",)
+
+
+def test_enable_state_version_stale_version_through_sqlalchemy(dsn: str) -> None:
+    sa = pytest.importorskip("sqlalchemy")
+    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn))
+    try:
+        with engine.begin() as c:
+            c.exec_driver_sql(SCHEMA)
+            c.exec_driver_sql("INSERT INTO chat_session (session_id) VALUES ('S')")
+        with engine.connect() as c, pytest.raises(sa.exc.DBAPIError) as info:
+            c.execute(sa.text("UPDATE chat_session SET state_version = 7"))
+        assert isinstance(errors.translate(info.value), errors.StaleVersion)
+    finally:
+        engine.dispose()
+
+
+def test_enable_state_version_bulk_update_counts_like_single_rows(db: psycopg.Connection[Any]) -> None:
+    with db.transaction():
+        db.execute("INSERT INTO chat_session (session_id) SELECT 'S' || g FROM generate_series(1, 3) AS g")
+        db.execute(
+            "INSERT INTO entity (entity_id, session_id, name)"
+            " SELECT 'E' || g, 'S' || (g % 3 + 1), 'n' FROM generate_series(1, 300) AS g"
+        )
+    db.execute("UPDATE entity SET name = 'm' WHERE entity_id <> 'E1'")
+    db.execute("UPDATE entity SET value = 'v'")
+    assert db.execute("SELECT array_agg(DISTINCT state_version) FROM chat_session").fetchone() == ([3],)
+    counts = dict(db.execute("SELECT state_version, count(*) FROM entity GROUP BY 1").fetchall())
+    assert counts == {3: 299, 2: 1}
+    # One history entry per changed row per statement, counted at the root version of its statement.
+    rows = db.execute(
+        "SELECT root_version, count(*) FROM idsql.row_version WHERE tbl = 'entity'::regclass GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert rows == [(1, 300), (2, 299), (3, 300)]
+
+
+# --- installing ------------------------------------------------------------------------------------
+
+
+def test_enable_state_version_is_idempotent(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'idsql\\_state\\_version\\_%'"
+    before = db.execute(triggers).fetchone()
+    for _ in range(2):
+        pyidsql.enable_state_version(db, "chat_session", history=True)
+        pyidsql.enable_state_version(db, "entity", parent="chat_session", history=True)
+    assert db.execute(triggers).fetchone() == before
+    db.execute("UPDATE entity SET name = 'Ann' WHERE entity_id = 'A'")
+    assert (_session(db), _entities(db)) == (2, {"A": 2, "B": 1})
+    # Re-enabling does not record the rows again.
+    assert db.execute("SELECT count(*) FROM idsql.row_version WHERE operation = 'BASELINE'").fetchone() == (0,)
+
+
+def test_enable_state_version_errors(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(
+        "CREATE TABLE p (id int PRIMARY KEY, state_version bigint);"
+        "CREATE TABLE nopk (id int, state_version bigint);"
+        "CREATE TABLE two (id int PRIMARY KEY, a int REFERENCES p, b int REFERENCES p, state_version bigint);"
+        "CREATE TABLE nofk (id int PRIMARY KEY, state_version bigint);"
+        "CREATE TABLE novers (id int PRIMARY KEY)"
+    )
+    cases: list[tuple[str, tuple[Any, ...], type[Exception]]] = [
+        ("two", ("state_version", "p"), errors.NotTracked),
+        ("nopk", ("state_version",), errors.NoPrimaryKey),
+        ("novers", ("state_version",), psycopg.errors.UndefinedColumn),
+    ]
+    for tbl, args, exc in cases:
+        with pytest.raises(exc), conn.transaction():
+            pyidsql.enable_state_version(conn, tbl, *args)
+    pyidsql.enable_state_version(conn, "p")
+    with pytest.raises(errors.AmbiguousParentFk), conn.transaction():
+        pyidsql.enable_state_version(conn, "two", parent="p")
+    with pytest.raises(errors.ParentFkNotFound), conn.transaction():
+        pyidsql.enable_state_version(conn, "nofk", parent="p")
+    with pytest.raises(errors.ParentFkNotFound), conn.transaction():
+        pyidsql.enable_state_version(conn, "two", parent="p", parent_fk="nope")
+    pyidsql.enable_state_version(conn, "two", parent="p", parent_fk="two_b_fkey")
+    conn.execute("INSERT INTO p VALUES (1, 1), (2, 1)")
+    conn.execute("INSERT INTO two (id, a, b) VALUES (1, 1, 2)")
+    # Inside one transaction (or autocommit, one statement each) p2 counted its child's insert.
+    assert conn.execute("SELECT id, state_version FROM p ORDER BY 1").fetchall() in (
+        [(1, 1), (2, 2)],  # autocommit: the insert was a transaction of its own
+        [(1, 1), (2, 1)],  # one transaction: p2 was inserted in it, so it counted already
+    )
+    with pytest.raises(errors.NotTracked), conn.transaction():
+        pyidsql.row_history(conn, "nofk", {"id": 1})
+    with pytest.raises(errors.HistoryNotKept), conn.transaction():
+        pyidsql.row_history(conn, "p", {"id": 1})
+
+
+def test_disable_state_version_keeps_data_and_history(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    pyidsql.disable_state_version(db, "entity")
+    assert db.execute(
+        "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'entity'::regclass AND tgname LIKE 'idsql%'"
+    ).fetchone() == (0,)
+    db.execute("UPDATE entity SET name = 'Ann' WHERE entity_id = 'A'")
+    assert (_session(db), _entities(db)) == (1, {"A": 1, "B": 1})
+    assert len(pyidsql.row_history(db, "entity", {"entity_id": "A"})) == 1
+    pyidsql.enable_state_version(db, "entity", parent="chat_session", history=True)
+    db.execute("UPDATE entity SET name = 'Anna' WHERE entity_id = 'A'")
+    assert (_session(db), _entities(db)) == (2, {"A": 2, "B": 1})
+
+
+def test_enable_state_version_row_function_resolves_nothing_through_search_path(conn: psycopg.Connection[Any]) -> None:
+    # The generated row trigger has no SET search_path (it runs once per row); a caller whose
+    # search_path puts a hostile schema before pg_catalog must not change what it computes.
+    _setup(conn)
+    conn.execute(
+        "CREATE SCHEMA evil;"
+        "CREATE FUNCTION evil.plus(bigint, integer) RETURNS bigint LANGUAGE sql RETURN 1000;"
+        "CREATE OPERATOR evil.+ (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = evil.plus);"
+        "CREATE FUNCTION evil.eq(bigint, bigint) RETURNS boolean LANGUAGE sql RETURN false;"
+        "CREATE OPERATOR evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.eq);"
+        "CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql RETURN timestamptz '2000-01-01';"
+    )
+    conn.execute("INSERT INTO chat_session (session_id) VALUES ('S')")
+    conn.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('A', 'S', 'Alice')")
+    conn.execute("SET search_path = evil, pg_catalog, public")
+    try:
+        version = conn.execute("SELECT state_version FROM entity").fetchone()
+        conn.execute("UPDATE entity SET name = 'Ann', state_version = state_version")
+        after = conn.execute("SELECT state_version, updated_at > '2001-01-01' FROM entity").fetchone()
+    finally:
+        conn.execute("RESET search_path")
+    assert version is not None and after is not None
+    # +1 in a transaction of its own; +0 when the insert was in the same transaction.
+    assert after[0] == version[0] + (1 if conn.autocommit else 0)
+    assert after[1] is True
+    unpinned = conn.execute(
+        "SELECT proname FROM pg_proc WHERE pronamespace = 'idsql'::regnamespace AND proconfig IS NULL ORDER BY 1"
+    ).fetchall()
+    assert unpinned and all(name.startswith("tg_state_version_row_") for (name,) in unpinned)
+    assert conn.execute(
+        "SELECT count(*) FROM pg_proc WHERE pronamespace = 'idsql'::regnamespace"
+        " AND obj_description(oid, 'pg_proc') IS NULL"
+    ).fetchone() == (0,)
+
+
+# --- history, as-of, diff, prune -------------------------------------------------------------------
+
+
+def test_children_as_of_and_row_history_survive_an_added_column(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    db.execute("ALTER TABLE entity ADD COLUMN confidence real")
+    pyidsql.enable_state_version(db, "entity", parent="chat_session", history=True)  # harmless again
+    db.execute("UPDATE entity SET confidence = 0.5 WHERE entity_id = 'A'")
+    db.execute("UPDATE entity SET name = 'Ann' WHERE entity_id = 'A'")
+    history = pyidsql.row_history(db, "entity", {"entity_id": "A"})
+    assert [(h.state_version, h.row_data.get("confidence"), h.row_data["name"]) for h in history] == [
+        (1, None, "Alice"),
+        (2, 0.5, "Alice"),
+        (3, 0.5, "Ann"),
+    ]
+    assert "confidence" not in history[0].row_data
+    assert [e.get("confidence") for e in pyidsql.children_as_of(db, "entity", S, 1)] == [None, None]
+    diff = pyidsql.changes_between(db, "chat_session", S, 1, 3)
+    assert [(d.key, d.changed_fields) for d in diff] == [({"entity_id": "A"}, ["confidence", "name"])]
+    # Rolling back keeps the new column's current value: the old rows never had one.
+    assert pyidsql.rollback_to_version(db, "chat_session", S, 1) == 4
+    assert db.execute("SELECT name, confidence FROM entity WHERE entity_id = 'A'").fetchone() == ("Alice", 0.5)
+
+
+def test_row_history_records_deletes_and_leaves_out_moves(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    db.execute("INSERT INTO chat_session (session_id) VALUES ('T')")
+    db.execute("UPDATE entity SET session_id = 'T' WHERE entity_id = 'B'")
+    db.execute("DELETE FROM entity WHERE entity_id = 'B'")
+    history = pyidsql.row_history(db, "entity", {"entity_id": "B"})
+    assert [(h.state_version, h.root_version, h.operation, h.row_data["session_id"]) for h in history] == [
+        (1, 1, "INSERT", "S"),
+        (2, 2, "UPDATE", "T"),
+        (2, 3, "DELETE", "T"),
+    ]
+    assert pyidsql.row_history(db, "entity", {"entity_id": "nobody"}) == []
+
+
+def test_changes_between_lists_added_rows_and_ignores_bookkeeping(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, name) VALUES ('a1', 'A', 'colour')")
+    diff = pyidsql.changes_between(db, "chat_session", S, 1, 2)
+    # Entity A's version moved, but only its attribute changed: A is not listed.
+    assert [(d.table_name, d.key, d.change) for d in diff] == [
+        ("entity_attribute", {"attribute_id": "a1"}, "added")
+    ]
+    assert pyidsql.changes_between(db, "chat_session", S, 2, 2) == []
+    with pytest.raises(psycopg.errors.NullValueNotAllowed):
+        db.execute("SELECT * FROM idsql.changes_between('chat_session', NULL, 1, 2)")
+
+
+def test_prune_history_keeps_as_of_working_for_kept_versions(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    for i in range(10):
+        db.execute("UPDATE entity SET value = %s WHERE entity_id = 'A'", (str(i),))
+    assert _session(db) == 11
+    expected = {v: pyidsql.children_as_of(db, "entity", S, v) for v in range(8, 12)}
+    removed = pyidsql.prune_history(db, "chat_session", keep_versions=3)
+    assert removed > 0
+    assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in range(8, 12)} == expected
+    assert pyidsql.prune_history(db, "chat_session", keep_versions=3) == 0
+    with pytest.raises(errors.VersionNotKept):
+        pyidsql.rollback_to_version(db, "chat_session", S, 2)
+    assert pyidsql.rollback_to_version(db, "chat_session", S, 8) == 12
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        pyidsql.prune_history(db, "chat_session", keep_versions=0)
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        pyidsql.prune_history(db, "entity")
+
+
+async def test_state_versions_async_wrappers(aconn: psycopg.AsyncConnection[Any]) -> None:
+    await aconn.execute(SCHEMA)
+    async with aconn.transaction():
+        await aconn.execute("INSERT INTO chat_session (session_id) VALUES ('S')")
+        await aconn.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('A', 'S', 'Alice')")
+    await aconn.execute("UPDATE entity SET name = 'Ann'")
+    await pyidsql.aio.enable_state_version(aconn, "entity", parent="chat_session", history=True)
+    assert [h.state_version for h in await pyidsql.aio.row_history(aconn, "entity", {"entity_id": "A"})] == [1, 2]
+    assert [e["name"] for e in await pyidsql.aio.children_as_of(aconn, "entity", S, 1)] == ["Alice"]
+    assert [d.change for d in await pyidsql.aio.changes_between(aconn, "chat_session", S, 1, 2)] == ["changed"]
+    assert await pyidsql.aio.rollback_to_version(aconn, "chat_session", S, 1) == 3
+    assert await pyidsql.aio.prune_history(aconn, "chat_session", 1) > 0
+    await pyidsql.aio.disable_state_version(aconn, "entity_attribute")
+
+
+def test_enable_state_version_jsonb_keys_are_values_not_sql(conn: psycopg.Connection[Any]) -> None:
+    _setup(conn)
+    conn.execute("INSERT INTO chat_session (session_id) VALUES ('x''); DROP TABLE entity; --')")
+    key = {"session_id": "x'); DROP TABLE entity; --"}
+    conn.execute("INSERT INTO entity (entity_id, session_id) VALUES ('A', %s)", (key["session_id"],))
+    version = _session(conn, key["session_id"])
+    assert [e["entity_id"] for e in pyidsql.children_as_of(conn, "entity", key, version)] == ["A"]
+    assert conn.execute("SELECT to_regclass('entity') IS NOT NULL").fetchone() == (True,)
+    nobody = Jsonb({"session_id": "nobody"})
+    assert conn.execute("SELECT idsql.children_as_of('entity', %s, 1)", (nobody,)).fetchall() == []
+
+
+# --- SQLAlchemy and Alembic ---------------------------------------------------------------------------
+
+
+def test_state_versioned_enables_the_triggers_in_create_all(dsn: str) -> None:
+    sa = pytest.importorskip("sqlalchemy")
+    from pyidsql.sa import state_versioned
+
+    metadata = sa.MetaData()
+    session = state_versioned(
+        sa.Table(
+            "sa_session",
+            metadata,
+            sa.Column("session_id", sa.Text, primary_key=True),
+            sa.Column("state_version", sa.BigInteger, nullable=False, server_default="1"),
+        ),
+        history=True,
+    )
+    state_versioned(
+        sa.Table(
+            "sa_entity",
+            metadata,
+            sa.Column("entity_id", sa.Text, primary_key=True),
+            sa.Column("session_id", sa.Text, sa.ForeignKey("sa_session.session_id"), nullable=False),
+            sa.Column("name", sa.Text),
+            sa.Column("state_version", sa.BigInteger, nullable=False, server_default="1"),
+        ),
+        parent=session,
+        history=True,
+    )
+    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn))
+    try:
+        with engine.begin() as c:
+            metadata.create_all(c)
+        with engine.begin() as c:
+            c.execute(sa.text("INSERT INTO sa_session (session_id) VALUES ('S')"))
+        with engine.begin() as c:
+            c.execute(sa.text("INSERT INTO sa_entity (entity_id, session_id, name) VALUES ('A', 'S', 'a')"))
+        with engine.begin() as c:
+            assert c.execute(sa.text("SELECT state_version FROM sa_session")).scalar() == 2
+            assert [e["name"] for e in pyidsql.children_as_of(c, "sa_entity", S, 2)] == ["a"]
+        with engine.begin() as c:
+            metadata.drop_all(c)
+            assert c.execute(
+                sa.text("SELECT count(*) FROM idsql.state_version_table WHERE enabled")
+            ).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+ALEMBIC_ENV = """
+import os
+
+import psycopg
+import sqlalchemy as sa
+from alembic import context
+from sqlalchemy.pool import NullPool
+
+import pyidsql.alembic  # registers op.enable_state_version / op.disable_state_version
+
+dsn = os.environ["APP_DSN"]
+if context.is_offline_mode():
+    context.configure(url="postgresql://", literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    engine = sa.create_engine("postgresql+psycopg://", poolclass=NullPool, creator=lambda: psycopg.connect(dsn))
+    with engine.connect() as connection:
+        context.configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+"""
+
+ALEMBIC_0001 = '''
+from alembic import op
+
+revision = "sv_0001"
+down_revision = None
+
+
+def upgrade():
+    op.execute("CREATE SCHEMA app")
+    op.execute("CREATE TABLE app.session (session_id text PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1)")
+    op.execute("CREATE TABLE app.\\"Entity\\" (entity_id text PRIMARY KEY,"
+               " session_id text NOT NULL REFERENCES app.session, state_version bigint NOT NULL DEFAULT 1)")
+    op.enable_state_version("session", schema="app", history=True)
+    op.enable_state_version("Entity", schema="app", parent="app.session", history=True)
+
+
+def downgrade():
+    op.disable_state_version("Entity", schema="app")
+    op.disable_state_version("session", schema="app")
+    op.execute("DROP SCHEMA app CASCADE")
+'''
+
+
+def test_enable_state_version_alembic_ops_upgrade_and_downgrade(dsn: str, tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    (tmp_path / "migrations" / "env.py").write_text(ALEMBIC_ENV)
+    (tmp_path / "migrations" / "versions" / "sv_0001.py").write_text(ALEMBIC_0001)
+
+    def alembic(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "alembic", "-c", str(tmp_path / "alembic.ini"), *args],
+            cwd=tmp_path, env={**os.environ, "APP_DSN": dsn}, capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'idsql\\_state\\_version\\_%'"
+    offline = alembic("upgrade", "head", "--sql")
+    entity = "(pg_catalog.quote_ident('app') || '.' || pg_catalog.quote_ident('Entity'))"
+    assert f"idsql.enable_state_version({entity}" in offline
+    alembic("upgrade", "head")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute(triggers).fetchone() == (12,)  # 6 per table
+        c.execute("INSERT INTO app.session VALUES ('S')")
+        c.execute("INSERT INTO app.\"Entity\" (entity_id, session_id) VALUES ('A', 'S')")
+        assert c.execute("SELECT state_version FROM app.session").fetchone() == (2,)
+    alembic("downgrade", "base")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute(triggers).fetchone() == (0,)
+        assert c.execute("SELECT count(*) FROM idsql.state_version_table WHERE enabled").fetchone() == (0,)
+
+
+def test_disable_state_version_alembic_ops_reverse_each_other() -> None:
+    from pyidsql.alembic_ops import DisableStateVersionOp, EnableStateVersionOp
+
+    op = EnableStateVersionOp("entity", parent="chat_session", history=True, schema="app")
+    back = op.reverse()
+    assert isinstance(back, DisableStateVersionOp)
+    assert vars(back.reverse()) == vars(op)
+    assert "idsql.disable_state_version((pg_catalog.quote_ident('app')" in back.to_sql()
+    # Names are values: a quote in one is doubled, never closes the literal.
+    assert "quote_ident('it''s')" in EnableStateVersionOp("it's").to_sql()
