@@ -29,17 +29,30 @@ from pyidsql.prefixed import (
     reset_sequence,
     sync_prefix,
 )
+from pyidsql.sequences import (
+    SequenceFix,
+    SequenceReportRow,
+    fix_all_sequences,
+    fix_all_sequences_report,
+    fix_sequence,
+    sequence_report,
+)
 
 __all__ = [
     "IdPrefixes",
     "IdsqlError",
     "ParsedId",
     "PrefixStats",
+    "SequenceFix",
+    "SequenceReportRow",
     "__version__",
     "bulk_generate_ids",
     "configure_prefix",
     "current_id",
     "errors",
+    "fix_all_sequences",
+    "fix_all_sequences_report",
+    "fix_sequence",
     "format_id",
     "generate_id",
     "id_health_check",
@@ -49,5 +62,6 @@ __all__ = [
     "parse_id",
     "prefix_stats",
     "reset_sequence",
+    "sequence_report",
     "sync_prefix",
 ]

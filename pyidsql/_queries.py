@@ -29,3 +29,30 @@ IS_VALID_ID: LiteralString = (
 )
 INCREMENT_ID: LiteralString = "SELECT idsql.increment_id(%s, digits => %s, min_letters => %s)"
 NORMALIZE_ID: LiteralString = "SELECT idsql.normalize_id(%s, digits => %s, min_letters => %s)"
+
+# --- sequence repair
+SEQUENCE_REPORT: LiteralString = (
+    "SELECT table_name::text, column_name::text, sequence_name::text, kind, data_max, last_value,"
+    " is_called, next_value, status FROM idsql.sequence_report(%s)"
+)
+FIX_SEQUENCE: LiteralString = "SELECT idsql.fix_sequence(%s::regclass, %s, %s, %s)"
+FIX_ALL_SEQUENCES_REPORT: LiteralString = (
+    "SELECT table_name::text, column_name::text, sequence_name::text, kind, data_max, previous_next,"
+    " next_value, status, action"
+    " FROM idsql.fix_all_sequences_report(%s, margin => %s, allow_backward => %s, dry_run => %s)"
+)
+FIX_ALL_SEQUENCES: LiteralString = (
+    "CALL idsql.fix_all_sequences(%s, margin => %s, allow_backward => %s, dry_run => %s)"
+)
+# The CLI fixes sequence by sequence, one transaction each, to show progress as it goes.
+CHECK_FIX_ARGUMENTS: LiteralString = "SELECT idsql._check_fix_arguments(%s, %s, %s)"
+SEQUENCE_GROUPS: LiteralString = (
+    "SELECT sequence_name::oid, tables::oid[], columns::text[], column_types::oid[]"
+    " FROM idsql._sequence_groups(%s)"
+)
+FIX_SEQUENCE_GROUP: LiteralString = (
+    "SELECT data_max, previous_next, next_value, status, action, fixed, notice, warning"
+    " FROM idsql._fix_sequence_group(%s::oid::regclass, %s::oid[]::regclass[], %s::name[],"
+    " %s::oid[]::regtype[], %s, %s, %s)"
+)
+FIX_SUMMARY: LiteralString = "SELECT idsql._fix_summary(%s, %s)"

@@ -5,12 +5,14 @@ Same names, arguments and SQL as the sync functions; ``await`` them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pyidsql import _db
 from pyidsql import _queries as Q
 from pyidsql._db import AsyncConnectable
 from pyidsql.prefixed import Mode, ParsedId, PrefixStats
+from pyidsql.sequences import SequenceFix, SequenceReportRow
 
 
 async def generate_id(conn: AsyncConnectable, prefix: str) -> str:
@@ -105,3 +107,45 @@ async def normalize_id(
     """Return *id* with its format corrected (``idsql.normalize_id``)."""
     result: str = await _db.afetch_scalar(conn, Q.NORMALIZE_ID, (id, digits, min_letters))
     return result
+
+
+# --- sequence repair
+
+
+async def sequence_report(
+    conn: AsyncConnectable, schemas: Sequence[str] | None = None
+) -> list[SequenceReportRow]:
+    """Return the drift of every sequence-fed column (``idsql.sequence_report``)."""
+    params = (None if schemas is None else list(schemas),)
+    return [SequenceReportRow(*row) for row in await _db.afetch_all(conn, Q.SEQUENCE_REPORT, params)]
+
+
+async def fix_sequence(
+    conn: AsyncConnectable, table: str, column: str, margin: int = 0, allow_backward: bool = False
+) -> int:
+    """Move the sequence of *table.column* past the data; return the next value (``idsql.fix_sequence``)."""
+    result: int = await _db.afetch_scalar(conn, Q.FIX_SEQUENCE, (table, column, margin, allow_backward))
+    return result
+
+
+async def fix_all_sequences(
+    conn: AsyncConnectable,
+    schemas: Sequence[str] | None = None,
+    margin: int = 0,
+    allow_backward: bool = False,
+    dry_run: bool = False,
+) -> list[SequenceFix]:
+    """Fix every sequence behind its data, in the caller's transaction (``idsql.fix_all_sequences_report``)."""
+    params = (None if schemas is None else list(schemas), margin, allow_backward, dry_run)
+    return [SequenceFix(*row) for row in await _db.afetch_all(conn, Q.FIX_ALL_SEQUENCES_REPORT, params)]
+
+
+async def fix_all_sequences_report(
+    conn: AsyncConnectable,
+    schemas: Sequence[str] | None = None,
+    margin: int = 0,
+    allow_backward: bool = False,
+    dry_run: bool = False,
+) -> list[SequenceFix]:
+    """Same as :func:`fix_all_sequences`, named after the SQL function it calls."""
+    return await fix_all_sequences(conn, schemas, margin, allow_backward, dry_run)
