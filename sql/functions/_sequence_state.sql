@@ -55,8 +55,8 @@ BEGIN
         END IF;
     END LOOP;
 
-    v_low := v_seq.seqmin;
-    v_high := v_seq.seqmax;
+    v_low := v_seq.seqmin::numeric;
+    v_high := v_seq.seqmax::numeric;
     IF 'smallint'::regtype = ANY(_sequence_state.column_types) THEN
         v_low := greatest(v_low, -32768);
         v_high := least(v_high, 32767);
@@ -67,11 +67,11 @@ BEGIN
 
     v_next := CASE WHEN _sequence_state.is_called
                    THEN _sequence_state.last_value::numeric + v_seq.seqincrement
-                   ELSE _sequence_state.last_value END;
+                   ELSE _sequence_state.last_value::numeric END;
     next_value := CASE WHEN v_next BETWEEN v_seq.seqmin AND v_seq.seqmax THEN v_next::bigint END;
 
     IF data_max IS NULL THEN
-        v_target := v_seq.seqstart;
+        v_target := v_seq.seqstart::numeric;
         v_reach := v_next;
     ELSE
         v_target := data_max::numeric + v_seq.seqincrement + v_dir * coalesce(_sequence_state.margin, 0);
