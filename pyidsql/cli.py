@@ -103,6 +103,82 @@ def cmd_health(args: argparse.Namespace) -> int:
     return 0 if report.get("status") == "healthy" else 1
 
 
+PROGRESS_FROM = 50
+"""Show a progress bar for fix-sequences from this many sequences on, when stdout is a terminal."""
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; report lines print above it."""
+
+    def __init__(self, total: int, out: Any) -> None:
+        self.total, self.done, self.out = total, 0, out
+
+    def print(self, line: str) -> None:
+        self.out.write(f"\r\033[K{line}\n")
+        self.draw()
+
+    def step(self) -> None:
+        self.done += 1
+        self.draw()
+
+    def draw(self) -> None:
+        width = 30
+        filled = width * self.done // max(self.total, 1)
+        self.out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} sequences")
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.write("\r\033[K")
+        self.out.flush()
+
+
+def cmd_fix_sequences(args: argparse.Namespace) -> int:
+    from pyidsql import sequences
+
+    # Autocommit: each sequence is fixed and committed on its own, as CALL idsql.fix_all_sequences()
+    # does, so each table is locked only while its own sequence moves, and progress shows as it goes.
+    with _connect(args, autocommit=True) as conn:
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (args.lock_timeout,))
+        total, fixes = sequences._fix_one_at_a_time(
+            conn, args.schema, args.margin, args.allow_backward, args.dry_run
+        )
+        bar = _Progress(total, sys.stdout) if sys.stdout.isatty() and total >= PROGRESS_FROM else None
+        fixed = problems = 0
+        for fix in fixes:
+            fixed += fix.fixed
+            problems += fix.warning is not None
+            for line in (fix.notice, fix.warning):
+                if line is not None and bar is not None:
+                    bar.print(line)
+                elif line is not None:
+                    print(line, flush=True)
+            if bar is not None:
+                bar.step()
+        if bar is not None:
+            bar.close()
+        print(sequences._fix_summary(conn, fixed, args.dry_run))
+    return 1 if problems else 0
+
+
+def cmd_check_sequences(args: argparse.Namespace) -> int:
+    import pyidsql
+
+    with _connect(args) as conn:
+        rows = pyidsql.sequence_report(conn, args.schema)
+    behind = [r for r in rows if r.status == "behind"]
+    for r in rows:
+        if r.status in ("behind", "near_limit"):
+            print(
+                f"{r.status:<10}  {r.table_name}.{r.column_name}  (max: {r.data_max}, next: {r.next_value})"
+                f"  sequence {r.sequence_name}"
+            )
+    if behind:
+        print(f"{len(behind)} of {len(rows)} sequence-fed column(s) behind their data: run 'pyidsql fix-sequences'")
+        return 1
+    print(f"all {len(rows)} sequence-fed column(s) are ahead of their data")
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from pyidsql import embedded
 
@@ -137,6 +213,13 @@ def cmd_psql(args: argparse.Namespace) -> int:
         return 1
 
 
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyidsql", description="ID logic kept inside PostgreSQL.")
     parser.add_argument("--version", action="version", version=f"pyidsql {__version__}")
@@ -157,6 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("prefix", help="prefix, e.g. CUS")
     p.add_argument("-n", type=int, default=1, help="how many consecutive IDs (default 1)")
     add("health", cmd_health, "run id_health_check() and print its report")
+    p = add("fix-sequences", cmd_fix_sequences, "move every sequence that is behind its data past it, and report")
+    p.add_argument("--schema", action="append", help="only this schema (repeatable; default: all)")
+    p.add_argument("--dry-run", action="store_true", help="report what would be fixed; change nothing")
+    p.add_argument("--margin", type=_non_negative, default=0, help="leave N values unused past the data")
+    p.add_argument("--allow-backward", action="store_true", help="also rewind sequences that are ahead")
+    p.add_argument("--lock-timeout", default="5s",
+                   help="how long to wait for each table's writers before skipping it (default 5s)")
+    p = add("check-sequences", cmd_check_sequences, "list sequences behind their data; exit 1 if any")
+    p.add_argument("--schema", action="append", help="only this schema (repeatable; default: all)")
     add("up", cmd_up, "start the embedded PostgreSQL with idsql installed and print its DSN")
     add("down", cmd_down, "stop the embedded PostgreSQL started by 'pyidsql up'")
     p = add("psql", cmd_psql, "open psql on the database (default: the embedded one)")
