@@ -272,6 +272,33 @@ def stats_and_health(t: Tour) -> None:
     t.say("the probe ID was rolled back: no row, counter or prefix is left behind")
 
 
+@section("Sequence repair: a restore leaves sequences behind, one CALL fixes them")
+def sequence_repair(t: Tour) -> None:
+    t.sql('CREATE TABLE "user" (user_id serial PRIMARY KEY, name text);')
+    t.sql("CREATE TABLE battery_rental (rental_id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY);")
+    t.say("a restore or an import writes rows with explicit IDs; the sequences stay at 1:")
+    t.sql("""INSERT INTO "user" VALUES (1, 'ada'), (2, 'grace'), (3, 'edsger');""")
+    t.sql("INSERT INTO battery_rental OVERRIDING SYSTEM VALUE SELECT generate_series(1, 15);")
+    t.error("""INSERT INTO "user" (name) VALUES ('barbara');""")
+    t.say("the drift report finds every sequence through the catalog, never by its name:")
+    t.sql("SELECT table_name, kind, data_max, next_value, status FROM idsql.sequence_report();")
+    t.say("the fix, one commit per table; a NOTICE per sequence, as the original runbook printed:")
+    notices: list[str] = []
+
+    def collect(diag: psycopg.errors.Diagnostic) -> None:
+        notices.append(f"{diag.severity_nonlocalized}:  {diag.message_primary}")
+
+    t.conn.add_notice_handler(collect)
+    try:
+        t.sql("CALL idsql.fix_all_sequences();")
+    finally:
+        t.conn.remove_notice_handler(collect)
+    for line in notices:
+        t.print(f"{INDENT}  {line}")
+    t.sql("""INSERT INTO "user" (name) VALUES ('barbara') RETURNING user_id;""", "works again")
+    t.say("from a shell: pyidsql check-sequences (exit 1 if any is behind), pyidsql fix-sequences")
+
+
 # --- running it ------------------------------------------------------------------------------
 
 

@@ -52,6 +52,9 @@ def test_demo_prints_real_ids_and_removes_its_server() -> None:
         "HINT:",
         "CUS-AAB0012",
         "healthy",
+        'duplicate key value violates unique constraint "user_pkey"',
+        "NOTICE:  Fixed user.user_id sequence (max: 3, next: 4)",
+        "NOTICE:  Successfully fixed 2 sequence(s)!",
         "pyidsql up",
         "pyidsql psql",
     ):
