@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import harness, prefixed_ids
+from bench import harness, prefixed_ids, sequences
 
 # One module per capability, in the order of BENCHMARKS.md; each has TITLE and run().
-CAPABILITIES = {"prefixed_ids": prefixed_ids}
+CAPABILITIES = {"prefixed_ids": prefixed_ids, "sequences": sequences}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

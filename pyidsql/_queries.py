@@ -47,12 +47,12 @@ FIX_ALL_SEQUENCES: LiteralString = (
 # The CLI fixes sequence by sequence, one transaction each, to show progress as it goes.
 CHECK_FIX_ARGUMENTS: LiteralString = "SELECT idsql._check_fix_arguments(%s, %s, %s)"
 SEQUENCE_GROUPS: LiteralString = (
-    "SELECT sequence_name::oid, tables::oid[], columns::text[], column_types::oid[]"
+    "SELECT sequence_name::oid, tables::oid[], columns::text[], column_types::oid[], label"
     " FROM idsql._sequence_groups(%s)"
 )
 FIX_SEQUENCE_GROUP: LiteralString = (
     "SELECT data_max, previous_next, next_value, status, action, fixed, notice, warning"
     " FROM idsql._fix_sequence_group(%s::oid::regclass, %s::oid[]::regclass[], %s::name[],"
-    " %s::oid[]::regtype[], %s, %s, %s)"
+    " %s::oid[]::regtype[], %s, %s, %s, %s)"
 )
 FIX_SUMMARY: LiteralString = "SELECT idsql._fix_summary(%s, %s)"

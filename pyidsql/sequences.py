@@ -123,10 +123,9 @@ def _fix_one_at_a_time(
     groups = _db.fetch_all(conn, Q.SEQUENCE_GROUPS, (_schemas(schemas),))
 
     def fixes() -> Iterator[_GroupFix]:
-        for seq, tables, columns, types in groups:
-            row = _db.fetch_all(
-                conn, Q.FIX_SEQUENCE_GROUP, (seq, tables, columns, types, margin, allow_backward, dry_run)
-            )[0]
+        for seq, tables, columns, types, label in groups:
+            params = (seq, tables, columns, types, label, margin, allow_backward, dry_run)
+            row = _db.fetch_all(conn, Q.FIX_SEQUENCE_GROUP, params)[0]
             yield _GroupFix(fixed=row[5], notice=row[6], warning=row[7])
 
     return len(groups), fixes()

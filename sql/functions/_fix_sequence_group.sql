@@ -3,6 +3,7 @@ CREATE OR REPLACE FUNCTION idsql._fix_sequence_group(
     tables regclass[],
     columns name[],
     column_types regtype[],
+    label text,
     margin bigint,
     allow_backward boolean,
     dry_run boolean,
@@ -29,7 +30,7 @@ AS $$
  * original runbook's format, warning a line for what could not be done.
  */
 DECLARE
-    v_label text := idsql._sequence_label(_fix_sequence_group.tables, _fix_sequence_group.columns);
+    v_label text := _fix_sequence_group.label;
     v_blocked regclass;
     v_state record;
 BEGIN
@@ -74,5 +75,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION idsql._fix_sequence_group(regclass, regclass[], name[], regtype[], bigint, boolean, boolean) IS
+COMMENT ON FUNCTION idsql._fix_sequence_group(regclass, regclass[], name[], regtype[], text, bigint, boolean, boolean) IS
 'Lock the tables of one sequence, move it past their data, and return what was done with its report line.';

@@ -6,7 +6,8 @@ CREATE OR REPLACE FUNCTION idsql._sequence_columns()
         kind text,
         column_type regtype,
         schema_name name,
-        relname name
+        relname name,
+        label text
     )
     LANGUAGE sql
     STABLE
@@ -21,6 +22,12 @@ AS $$
  * Partitions are left out (their parent is counted once, and max() through the
  * parent sees every partition), as are temporary tables, the system schemas
  * and idsql itself.
+ *
+ * label is the column's name in report lines, in the original runbook's
+ * shape: user.user_id in public, schema-qualified elsewhere (sales.invoice.id);
+ * a name that is not plain lower-case ASCII is double-quoted
+ * ("User Data"."Order-Items".id) so a label reads back unambiguously, while
+ * keywords such as user stay bare, as the original printed them.
  */
     WITH owned AS (
         SELECT d.refobjid AS tbl, d.refobjsubid AS attnum, d.objid AS seq,
@@ -39,14 +46,24 @@ AS $$
           JOIN pg_class AS s ON s.oid = d.refobjid AND s.relkind = 'S'
          WHERE NOT EXISTS (SELECT FROM owned AS o
                             WHERE o.tbl = ad.adrelid AND o.attnum = ad.adnum AND o.seq = d.refobjid)
-           AND pg_get_expr(ad.adbin, ad.adrelid) LIKE '%nextval(%'
+           -- the DEFAULT's expression tree calls nextval(regclass): read from the tree, not deparsed
+           AND ad.adbin::text LIKE format('%%:funcid %s %%', 'nextval(regclass)'::regprocedure::oid)
     ),
     found AS (
         SELECT o.tbl, o.attnum, o.seq, o.kind FROM owned AS o
         UNION ALL
         SELECT f.tbl, f.attnum, f.seq, f.kind FROM defaults AS f
     )
-    SELECT c.oid::regclass, a.attname, f.seq::regclass, f.kind, a.atttypid::regtype, n.nspname, c.relname
+    SELECT c.oid::regclass, a.attname, f.seq::regclass, f.kind, a.atttypid::regtype, n.nspname, c.relname,
+           concat_ws('.',
+                     CASE WHEN n.nspname <> 'public' THEN
+                     CASE WHEN n.nspname ~ '^[a-z_][a-z0-9_$]*$' THEN n.nspname::text
+                          ELSE '"' || replace(n.nspname, '"', '""') || '"' END
+                     END,
+                     CASE WHEN c.relname ~ '^[a-z_][a-z0-9_$]*$' THEN c.relname::text
+                          ELSE '"' || replace(c.relname, '"', '""') || '"' END,
+                     CASE WHEN a.attname ~ '^[a-z_][a-z0-9_$]*$' THEN a.attname::text
+                          ELSE '"' || replace(a.attname, '"', '""') || '"' END)
       FROM found AS f
       JOIN pg_class AS c ON c.oid = f.tbl
       JOIN pg_namespace AS n ON n.oid = c.relnamespace

@@ -4,7 +4,8 @@ CREATE OR REPLACE FUNCTION idsql._sequence_groups(schemas name[])
         tables regclass[],
         columns name[],
         kinds text[],
-        column_types regtype[]
+        column_types regtype[],
+        label text
     )
     LANGUAGE sql
     STABLE
@@ -14,13 +15,15 @@ AS $$
  * One row per sequence with every column that draws from it, in table OID
  * order (the order the fix locks them in, so two runs cannot deadlock). A
  * sequence shared with a table outside `schemas` keeps that table: its max
- * counts too. Ordered by schema and table name, for a stable report.
+ * counts too. Ordered by schema and table name, for a stable report. label
+ * names every column in report lines (see _sequence_columns).
  */
     SELECT c.sequence_name,
            array_agg(c.table_name ORDER BY c.table_name::oid, c.column_name),
            array_agg(c.column_name ORDER BY c.table_name::oid, c.column_name),
            array_agg(c.kind ORDER BY c.table_name::oid, c.column_name),
-           array_agg(c.column_type ORDER BY c.table_name::oid, c.column_name)
+           array_agg(c.column_type ORDER BY c.table_name::oid, c.column_name),
+           string_agg(c.label, ', ' ORDER BY c.table_name::oid, c.column_name)
       FROM idsql._sequence_columns() AS c
      GROUP BY c.sequence_name
     HAVING _sequence_groups.schemas IS NULL OR bool_or(c.schema_name = ANY(_sequence_groups.schemas))

@@ -30,9 +30,12 @@ AS $$
  * its own: the caller locks when it needs a stable max.
  */
 DECLARE
-    v_seq pg_sequence;
+    v_start bigint;
+    v_seqmin bigint;
+    v_seqmax bigint;
+    v_max text := '';
+    v_min text := '';
     v_dir integer;
-    v_value bigint;
     v_low numeric;
     v_high numeric;
     v_next numeric;
@@ -40,23 +43,26 @@ DECLARE
     v_reach numeric;
     v_near boolean;
 BEGIN
-    SELECT * INTO STRICT v_seq FROM pg_sequence AS s WHERE s.seqrelid = _sequence_state.seq;
-    increment := v_seq.seqincrement;
-    v_dir := sign(v_seq.seqincrement)::integer;
-    EXECUTE format('SELECT s.last_value, s.is_called FROM %s AS s', _sequence_state.seq)
-       INTO _sequence_state.last_value, _sequence_state.is_called;
+    -- One statement reads the sequence's settings, its state and the data's extreme: this runs
+    -- once per table of the database. Only the CASE branch for the sequence's direction runs.
     FOR i IN 1 .. cardinality(_sequence_state.tables) LOOP
-        EXECUTE format('SELECT %s(t.%I)::bigint FROM %s AS t',
-                       CASE WHEN v_dir > 0 THEN 'max' ELSE 'min' END,
-                       _sequence_state.columns[i], _sequence_state.tables[i])
-           INTO v_value;
-        IF v_value IS NOT NULL AND (data_max IS NULL OR v_dir * (v_value::numeric - data_max) > 0) THEN
-            data_max := v_value;
-        END IF;
+        v_max := v_max || CASE WHEN i > 1 THEN ', ' ELSE '' END
+                 || format('(SELECT max(t.%I)::bigint FROM %s AS t)',
+                           _sequence_state.columns[i], _sequence_state.tables[i]);
+        v_min := v_min || CASE WHEN i > 1 THEN ', ' ELSE '' END
+                 || format('(SELECT min(t.%I)::bigint FROM %s AS t)',
+                           _sequence_state.columns[i], _sequence_state.tables[i]);
     END LOOP;
+    EXECUTE format('SELECT p.seqstart, p.seqincrement, p.seqmin, p.seqmax, s.last_value, s.is_called,'
+                   ' CASE WHEN p.seqincrement > 0 THEN greatest(%s) ELSE least(%s) END AS data_max'
+                   ' FROM %s AS s, pg_catalog.pg_sequence AS p WHERE p.seqrelid = $1',
+                   v_max, v_min, _sequence_state.seq)
+       INTO STRICT v_start, increment, v_seqmin, v_seqmax, last_value, is_called, data_max
+       USING _sequence_state.seq;
+    v_dir := sign(increment)::integer;
 
-    v_low := v_seq.seqmin::numeric;
-    v_high := v_seq.seqmax::numeric;
+    v_low := v_seqmin::numeric;
+    v_high := v_seqmax::numeric;
     IF 'smallint'::regtype = ANY(_sequence_state.column_types) THEN
         v_low := greatest(v_low, -32768);
         v_high := least(v_high, 32767);
@@ -65,29 +71,29 @@ BEGIN
         v_high := least(v_high, 2147483647);
     END IF;
 
-    v_next := CASE WHEN _sequence_state.is_called
-                   THEN _sequence_state.last_value::numeric + v_seq.seqincrement
-                   ELSE _sequence_state.last_value::numeric END;
-    next_value := CASE WHEN v_next BETWEEN v_seq.seqmin AND v_seq.seqmax THEN v_next::bigint END;
+    v_next := CASE WHEN is_called
+                   THEN last_value::numeric + increment
+                   ELSE last_value::numeric END;
+    next_value := CASE WHEN v_next BETWEEN v_seqmin AND v_seqmax THEN v_next::bigint END;
 
     IF data_max IS NULL THEN
-        v_target := v_seq.seqstart::numeric;
+        v_target := v_start::numeric;
         v_reach := v_next;
     ELSE
-        v_target := data_max::numeric + v_seq.seqincrement + v_dir * coalesce(_sequence_state.margin, 0);
+        v_target := data_max::numeric + increment + v_dir * coalesce(_sequence_state.margin, 0);
         -- Data below MINVALUE (ascending) needs no move past it: MINVALUE is already ahead.
-        v_target := CASE WHEN v_dir > 0 THEN greatest(v_target, v_seq.seqmin) ELSE least(v_target, v_seq.seqmax) END;
-        v_reach := CASE WHEN v_dir > 0 THEN greatest(v_next, data_max::numeric + v_seq.seqincrement)
-                        ELSE least(v_next, data_max::numeric + v_seq.seqincrement) END;
+        v_target := CASE WHEN v_dir > 0 THEN greatest(v_target, v_seqmin) ELSE least(v_target, v_seqmax) END;
+        v_reach := CASE WHEN v_dir > 0 THEN greatest(v_next, data_max::numeric + increment)
+                        ELSE least(v_next, data_max::numeric + increment) END;
     END IF;
-    target := CASE WHEN v_target BETWEEN v_seq.seqmin AND v_seq.seqmax THEN v_target::bigint END;
+    target := CASE WHEN v_target BETWEEN v_seqmin AND v_seqmax THEN v_target::bigint END;
 
     v_near := CASE WHEN v_dir > 0 THEN v_high - v_reach ELSE v_reach - v_low END < (v_high - v_low) / 10;
     status := CASE
         WHEN data_max IS NOT NULL AND v_dir * (v_next - data_max) <= 0 THEN 'behind'
         WHEN v_near THEN 'near_limit'
         WHEN data_max IS NULL THEN 'empty'
-        WHEN v_dir * (v_next - data_max - v_seq.seqincrement) > 0 THEN 'ahead'
+        WHEN v_dir * (v_next - data_max - increment) > 0 THEN 'ahead'
         ELSE 'ok'
     END;
 END

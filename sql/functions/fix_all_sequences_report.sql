@@ -37,7 +37,7 @@ BEGIN
                                        fix_all_sequences_report.dry_run);
     FOR v_group IN SELECT * FROM idsql._sequence_groups(fix_all_sequences_report.schemas) LOOP
         v_fix := idsql._fix_sequence_group(v_group.sequence_name, v_group.tables, v_group.columns,
-                                           v_group.column_types, fix_all_sequences_report.margin,
+                                           v_group.column_types, v_group.label, fix_all_sequences_report.margin,
                                            fix_all_sequences_report.allow_backward, fix_all_sequences_report.dry_run);
         FOR i IN 1 .. cardinality(v_group.tables) LOOP
             table_name := v_group.tables[i];

@@ -51,7 +51,7 @@ BEGIN
     END IF;
     SELECT * INTO STRICT v_group FROM idsql._sequence_groups(null) AS g WHERE g.sequence_name = v_seq;
     v_fix := idsql._fix_sequence_group(v_seq, v_group.tables, v_group.columns, v_group.column_types,
-                                       fix_sequence.margin, fix_sequence.allow_backward, false);
+                                       v_group.label, fix_sequence.margin, fix_sequence.allow_backward, false);
     IF v_fix.action = 'skipped_locked' THEN
         RAISE EXCEPTION 'could not lock the tables of sequence % within lock_timeout', v_seq
             USING ERRCODE = 'lock_not_available',

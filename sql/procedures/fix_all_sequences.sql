@@ -34,7 +34,7 @@ BEGIN
                                        fix_all_sequences.dry_run);
     FOR v_group IN SELECT * FROM idsql._sequence_groups(fix_all_sequences.schemas) LOOP
         v_fix := idsql._fix_sequence_group(v_group.sequence_name, v_group.tables, v_group.columns,
-                                           v_group.column_types, fix_all_sequences.margin,
+                                           v_group.column_types, v_group.label, fix_all_sequences.margin,
                                            fix_all_sequences.allow_backward, fix_all_sequences.dry_run);
         IF v_fix.notice IS NOT NULL THEN
             RAISE NOTICE '%', v_fix.notice;
