@@ -33,8 +33,7 @@ DECLARE
     v_start bigint;
     v_seqmin bigint;
     v_seqmax bigint;
-    v_max text := '';
-    v_min text := '';
+    v_extreme text := '';
     v_dir integer;
     v_low numeric;
     v_high numeric;
@@ -43,22 +42,21 @@ DECLARE
     v_reach numeric;
     v_near boolean;
 BEGIN
-    -- One statement reads the sequence's settings, its state and the data's extreme: this runs
-    -- once per table of the database. Only the CASE branch for the sequence's direction runs.
+    SELECT p.seqstart, p.seqincrement, p.seqmin, p.seqmax INTO STRICT v_start, increment, v_seqmin, v_seqmax
+      FROM pg_sequence AS p
+     WHERE p.seqrelid = _sequence_state.seq;
+    -- One dynamic statement per sequence reads its state and the data's extreme: this runs once
+    -- per table of the database, and planning it is most of the cost, so it names only the
+    -- aggregate the sequence's direction needs.
     FOR i IN 1 .. cardinality(_sequence_state.tables) LOOP
-        v_max := v_max || CASE WHEN i > 1 THEN ', ' ELSE '' END
-                 || format('(SELECT max(t.%I)::bigint FROM %s AS t)',
-                           _sequence_state.columns[i], _sequence_state.tables[i]);
-        v_min := v_min || CASE WHEN i > 1 THEN ', ' ELSE '' END
-                 || format('(SELECT min(t.%I)::bigint FROM %s AS t)',
-                           _sequence_state.columns[i], _sequence_state.tables[i]);
+        v_extreme := v_extreme || CASE WHEN i > 1 THEN ', ' ELSE '' END
+                     || format('(SELECT %s(t.%I)::bigint FROM %s AS t)',
+                               CASE WHEN increment > 0 THEN 'max' ELSE 'min' END,
+                               _sequence_state.columns[i], _sequence_state.tables[i]);
     END LOOP;
-    EXECUTE format('SELECT p.seqstart, p.seqincrement, p.seqmin, p.seqmax, s.last_value, s.is_called,'
-                   ' CASE WHEN p.seqincrement > 0 THEN greatest(%s) ELSE least(%s) END AS data_max'
-                   ' FROM %s AS s, pg_catalog.pg_sequence AS p WHERE p.seqrelid = $1',
-                   v_max, v_min, _sequence_state.seq)
-       INTO STRICT v_start, increment, v_seqmin, v_seqmax, last_value, is_called, data_max
-       USING _sequence_state.seq;
+    EXECUTE format('SELECT s.last_value, s.is_called, %s(%s) FROM %s AS s',
+                   CASE WHEN increment > 0 THEN 'greatest' ELSE 'least' END, v_extreme, _sequence_state.seq)
+       INTO STRICT last_value, is_called, data_max;
     v_dir := sign(increment)::integer;
 
     v_low := v_seqmin::numeric;
