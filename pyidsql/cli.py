@@ -137,8 +137,11 @@ def cmd_fix_sequences(args: argparse.Namespace) -> int:
 
     # Autocommit: each sequence is fixed and committed on its own, as CALL idsql.fix_all_sequences()
     # does, so each table is locked only while its own sequence moves, and progress shows as it goes.
+    # Like the procedure, those commits skip the WAL flush and one durable commit at the end covers
+    # them all: a flush per table would cost more than the fixes.
     with _connect(args, autocommit=True) as conn:
         conn.execute("SELECT set_config('lock_timeout', %s, false)", (args.lock_timeout,))
+        conn.execute("SET synchronous_commit = off")
         total, fixes = sequences._fix_one_at_a_time(
             conn, args.schema, args.margin, args.allow_backward, args.dry_run
         )
@@ -156,26 +159,30 @@ def cmd_fix_sequences(args: argparse.Namespace) -> int:
                 bar.step()
         if bar is not None:
             bar.close()
+        with conn.transaction():
+            conn.execute("SET LOCAL synchronous_commit = on")
+            conn.execute("SELECT pg_current_xact_id()")  # its commit flushes the WAL of every fix
         print(sequences._fix_summary(conn, fixed, args.dry_run))
     return 1 if problems else 0
 
 
 def cmd_check_sequences(args: argparse.Namespace) -> int:
-    import pyidsql
+    from pyidsql import sequences
 
-    with _connect(args) as conn:
-        rows = pyidsql.sequence_report(conn, args.schema)
-    behind = [r for r in rows if r.status == "behind"]
-    for r in rows:
-        if r.status in ("behind", "near_limit"):
-            print(
-                f"{r.status:<10}  {r.table_name}.{r.column_name}  (max: {r.data_max}, next: {r.next_value})"
-                f"  sequence {r.sequence_name}"
-            )
+    # A dry run, one sequence per transaction: idsql.sequence_report() reads every table in one
+    # statement, and so needs a lock slot per table, index and sequence, which a database of
+    # many thousands of tables may not have (max_locks_per_transaction).
+    with _connect(args, autocommit=True) as conn:
+        total, checks = sequences._fix_one_at_a_time(conn, args.schema, 0, False, True)
+        behind = 0
+        for check in checks:
+            if check.status in ("behind", "near_limit"):
+                print(f"{check.status:<10}  {check.label}  (max: {check.data_max}, next: {check.previous_next})")
+            behind += check.status == "behind"
     if behind:
-        print(f"{len(behind)} of {len(rows)} sequence-fed column(s) behind their data: run 'pyidsql fix-sequences'")
+        print(f"{behind} of {total} sequence(s) behind their data: run 'pyidsql fix-sequences'")
         return 1
-    print(f"all {len(rows)} sequence-fed column(s) are ahead of their data")
+    print(f"all {total} sequence(s) are ahead of their data")
     return 0
 
 

@@ -101,6 +101,10 @@ def fix_all_sequences_report(
 class _GroupFix:
     """What fixing one sequence did, with its report lines (for the CLI's progress)."""
 
+    label: str
+    data_max: int | None
+    previous_next: int | None
+    status: Status | None
     fixed: int
     notice: str | None
     warning: str | None
@@ -126,7 +130,7 @@ def _fix_one_at_a_time(
         for seq, tables, columns, types, label in groups:
             params = (seq, tables, columns, types, label, margin, allow_backward, dry_run)
             row = _db.fetch_all(conn, Q.FIX_SEQUENCE_GROUP, params)[0]
-            yield _GroupFix(fixed=row[5], notice=row[6], warning=row[7])
+            yield _GroupFix(label, row[0], row[1], row[3], fixed=row[5], notice=row[6], warning=row[7])
 
     return len(groups), fixes()
 

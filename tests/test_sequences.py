@@ -270,18 +270,22 @@ def test_fix_all_sequences_procedure_commits_each_sequence_outside_a_block(dsn: 
         conn.execute("CREATE TABLE b (id serial)")
         conn.execute("INSERT INTO a VALUES (5)")
         conn.execute("INSERT INTO b VALUES (6)")
+        conn.execute("SET synchronous_commit = remote_write")
         before = conn.execute("SELECT txid_current()").fetchone()
         conn.execute("CALL idsql.fix_all_sequences()")
         after = conn.execute("SELECT txid_current()").fetchone()
         assert before is not None and after is not None
         # two fixes, each in its own transaction (and its own transaction ID), plus the final one
         assert after[0] - before[0] >= 3
+        # its commits skip the WAL flush, but the caller's setting is untouched
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("remote_write",)
         assert insert_default(conn, "a", "id") == 6
         # inside a block it commits nothing: the rollback undoes the fix
         conn.execute("INSERT INTO a VALUES (100)")
         with conn.transaction(force_rollback=True):
             conn.execute("CALL idsql.fix_all_sequences()")
             assert report(conn)["a.id"].next_value == 101
+            assert conn.execute("SHOW synchronous_commit").fetchone() == ("remote_write",)
         assert report(conn)["a.id"].status == "ok"
 
 

@@ -53,8 +53,9 @@ def test_fix_all_sequences_after_a_pg_dump_round_trip(
 
     assert main(["check-sequences", "--dsn", empty_dsn]) == 1
     out = capsys.readouterr().out
-    assert 'behind      "user".user_id  (max: 4, next: 2)' in out
-    assert "3 of 3 sequence-fed column(s) behind their data" in out
+    assert "behind      user.user_id  (max: 4, next: 2)" in out
+    assert 'behind      "Billing"."Payment Types".type_id  (max: 3, next: 1)' in out
+    assert "3 of 3 sequence(s) behind their data" in out
 
     assert main(["fix-sequences", "--dsn", empty_dsn]) == 0
     assert capsys.readouterr().out.splitlines() == [
@@ -64,7 +65,7 @@ def test_fix_all_sequences_after_a_pg_dump_round_trip(
         "Successfully fixed 3 sequence(s)!",
     ]
     assert main(["check-sequences", "--dsn", empty_dsn]) == 0
-    assert "all 3 sequence-fed column(s)" in capsys.readouterr().out
+    assert "all 3 sequence(s) are ahead of their data" in capsys.readouterr().out
 
     with psycopg.connect(empty_dsn, autocommit=True) as dst:
         assert dst.execute("""INSERT INTO "user" (name) VALUES ('new') RETURNING user_id""").fetchone() == (5,)
