@@ -211,7 +211,7 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
                     times[name].append(took)
                     log(f"  {n:,} tables, round {r + 1}: {name} {took:.2f} s")
 
-            def measure(name: str, label: str, command: str, spent: dict[str, list[float]] = times, n: int = n) -> Measure:
+            def measure(name: str, label: str, command: str, n: int = n, spent: dict[str, Any] = times) -> Measure:
                 return _measure(label, spent[name], n, command)
 
             ours = measure("procedure", f"`CALL idsql.fix_all_sequences()`, {n:,} tables",

@@ -41,9 +41,6 @@ FIX_ALL_SEQUENCES_REPORT: LiteralString = (
     " next_value, status, action"
     " FROM idsql.fix_all_sequences_report(%s, margin => %s, allow_backward => %s, dry_run => %s)"
 )
-FIX_ALL_SEQUENCES: LiteralString = (
-    "CALL idsql.fix_all_sequences(%s, margin => %s, allow_backward => %s, dry_run => %s)"
-)
 # The CLI fixes sequence by sequence, one transaction each, to show progress as it goes.
 CHECK_FIX_ARGUMENTS: LiteralString = "SELECT idsql._check_fix_arguments(%s, %s, %s)"
 SEQUENCE_GROUPS: LiteralString = (

@@ -287,6 +287,13 @@ def test_fix_all_sequences_procedure_commits_each_sequence_outside_a_block(dsn: 
             assert report(conn)["a.id"].next_value == 101
             assert conn.execute("SHOW synchronous_commit").fetchone() == ("remote_write",)
         assert report(conn)["a.id"].status == "ok"
+        # with bound parameters (extended protocol) it cannot tell, and runs in one transaction
+        conn.execute("INSERT INTO a VALUES (200)")
+        before = conn.execute("SELECT txid_current()").fetchone()
+        conn.execute("CALL idsql.fix_all_sequences(%s)", (["public"],))
+        after = conn.execute("SELECT txid_current()").fetchone()
+        assert before is not None and after is not None and after[0] - before[0] == 2
+        assert insert_default(conn, "a", "id") == 201
 
 
 def test_fix_all_sequences_procedure_ignores_a_hostile_search_path(dsn: str) -> None:
