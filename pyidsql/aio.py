@@ -140,12 +140,5 @@ async def fix_all_sequences(
     return [SequenceFix(*row) for row in await _db.afetch_all(conn, Q.FIX_ALL_SEQUENCES_REPORT, params)]
 
 
-async def fix_all_sequences_report(
-    conn: AsyncConnectable,
-    schemas: Sequence[str] | None = None,
-    margin: int = 0,
-    allow_backward: bool = False,
-    dry_run: bool = False,
-) -> list[SequenceFix]:
-    """Same as :func:`fix_all_sequences`, named after the SQL function it calls."""
-    return await fix_all_sequences(conn, schemas, margin, allow_backward, dry_run)
+fix_all_sequences_report = fix_all_sequences
+"""The same function under the name of the SQL function it calls."""

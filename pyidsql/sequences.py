@@ -86,15 +86,8 @@ def fix_all_sequences(
     return [SequenceFix(*row) for row in _db.fetch_all(conn, Q.FIX_ALL_SEQUENCES_REPORT, params)]
 
 
-def fix_all_sequences_report(
-    conn: Connectable,
-    schemas: Sequence[str] | None = None,
-    margin: int = 0,
-    allow_backward: bool = False,
-    dry_run: bool = False,
-) -> list[SequenceFix]:
-    """Same as :func:`fix_all_sequences`, named after the SQL function it calls."""
-    return fix_all_sequences(conn, schemas, margin, allow_backward, dry_run)
+fix_all_sequences_report = fix_all_sequences
+"""The same function under the name of the SQL function it calls."""
 
 
 @dataclass(frozen=True)
