@@ -121,6 +121,12 @@ def test_fix_all_sequences_descending_sequence(conn: Conn) -> None:
     assert fixes(conn)["d.id"].next_value == -8
     assert insert_default(conn, "d", "id") == -8
     assert report(conn)["d.id"].status == "ok"
+    conn.execute("SELECT setval('down', -50)")  # further down than the data: ahead
+    assert (report(conn)["d.id"].status, fixes(conn)["d.id"].action) == ("ahead", "unchanged")
+    conn.execute("DELETE FROM d")  # empty: a rewind goes back to START, respecting MAXVALUE -1
+    assert report(conn)["d.id"].status == "empty"
+    assert fixes(conn, allow_backward=True)["d.id"].next_value == -1
+    assert insert_default(conn, "d", "id") == -1
 
 
 def test_fix_all_sequences_shared_sequence_takes_the_max_across_tables(conn: Conn) -> None:
