@@ -19,7 +19,7 @@ BENCH_ARGS ?=
 LINT_PY := $(wildcard pyidsql tests bench)
 PG15_BINDIR ?= /usr/lib/postgresql/15/bin
 
-.PHONY: help venv system-deps bench-deps lint test test-15 test-18 demo bench docs dist clean
+.PHONY: help venv system-deps bench-deps lint test test-15 test-18 demo bench docs dist db-fix-sequences clean
 
 help: ## List the targets
 	@echo "usage: make <target>   (PYTEST_ARGS='...' passes options to pytest)"
@@ -85,6 +85,9 @@ docs: venv ## Write docs/sql-reference.md and docs/python-reference.md from the 
 
 dist: venv ## Build the sdist and the wheel into dist/
 	$(PY) -m hatchling build -d dist
+
+db-fix-sequences: venv ## Fix every sequence behind its data: make db-fix-sequences DSN=postgresql://… [ARGS=--dry-run]
+	$(VENV)/bin/pyidsql fix-sequences $(if $(DSN),--dsn '$(DSN)') $(ARGS)
 
 clean: ## Remove .venv, caches and build output
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache build dist *.egg-info

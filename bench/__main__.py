@@ -11,12 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-from bench import harness, negotiation, prefixed_ids, state_versions, table_ids
+from bench import harness, negotiation, prefixed_ids, sequences, state_versions, table_ids
 
 # One module per capability, in the order of BENCHMARKS.md; each has TITLE and run().
 CAPABILITIES = {
     "prefixed_ids": prefixed_ids,
     "table_ids": table_ids,
+    "sequences": sequences,
     "state_versions": state_versions,
     "negotiation": negotiation,
 }

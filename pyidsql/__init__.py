@@ -48,6 +48,14 @@ from pyidsql.prefixed import (
     reset_sequence,
     sync_prefix,
 )
+from pyidsql.sequences import (
+    SequenceFix,
+    SequenceReportRow,
+    fix_all_sequences,
+    fix_all_sequences_report,
+    fix_sequence,
+    sequence_report,
+)
 from pyidsql.state_versions import (
     Change,
     RowVersion,
@@ -77,6 +85,8 @@ __all__ = [
     "PlanStep",
     "PrefixStats",
     "RowVersion",
+    "SequenceFix",
+    "SequenceReportRow",
     "SyncItem",
     "__version__",
     "assign_server_id",
@@ -94,6 +104,9 @@ __all__ = [
     "enqueue_sync",
     "errors",
     "fail_sync",
+    "fix_all_sequences",
+    "fix_all_sequences_report",
+    "fix_sequence",
     "format_id",
     "generate_id",
     "id_health_check",
@@ -117,6 +130,7 @@ __all__ = [
     "resolve_id",
     "rollback_to_version",
     "row_history",
+    "sequence_report",
     "set_id_strategy",
     "sync_prefix",
 ]

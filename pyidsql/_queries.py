@@ -109,3 +109,28 @@ CHANGES_BETWEEN: LiteralString = (
 )
 ROLLBACK_TO_VERSION: LiteralString = "SELECT idsql.rollback_to_version(%s::regclass, %s::jsonb, %s)"
 PRUNE_HISTORY: LiteralString = "SELECT idsql.prune_history(%s::regclass, keep_versions => %s)"
+
+
+# --- sequence repair
+SEQUENCE_REPORT: LiteralString = (
+    "SELECT table_name::text, column_name::text, sequence_name::text, kind, data_max, last_value,"
+    " is_called, next_value, status FROM idsql.sequence_report(%s)"
+)
+FIX_SEQUENCE: LiteralString = "SELECT idsql.fix_sequence(%s::regclass, %s, %s, %s)"
+FIX_ALL_SEQUENCES_REPORT: LiteralString = (
+    "SELECT table_name::text, column_name::text, sequence_name::text, kind, data_max, previous_next,"
+    " next_value, status, action"
+    " FROM idsql.fix_all_sequences_report(%s, margin => %s, allow_backward => %s, dry_run => %s)"
+)
+# The CLI fixes sequence by sequence, one transaction each, to show progress as it goes.
+CHECK_FIX_ARGUMENTS: LiteralString = "SELECT idsql._check_fix_arguments(%s, %s, %s)"
+SEQUENCE_GROUPS: LiteralString = (
+    "SELECT sequence_name::oid, tables::oid[], columns::text[], column_types::oid[], label"
+    " FROM idsql._sequence_groups(%s)"
+)
+FIX_SEQUENCE_GROUP: LiteralString = (
+    "SELECT data_max, previous_next, next_value, status, action, fixed, notice, warning"
+    " FROM idsql._fix_sequence_group(%s::oid::regclass, %s::oid[]::regclass[], %s::name[],"
+    " %s::oid[]::regtype[], %s, %s, %s, %s)"
+)
+FIX_SUMMARY: LiteralString = "SELECT idsql._fix_summary(%s, %s)"

@@ -30,6 +30,7 @@ from pyidsql.negotiation import (
     _text,
 )
 from pyidsql.prefixed import Mode, ParsedId, PrefixStats
+from pyidsql.sequences import SequenceFix, SequenceReportRow
 from pyidsql.state_versions import Change, RowVersion
 from pyidsql.table_ids import as_jsonb, exhausted_message
 
@@ -370,3 +371,38 @@ async def prune_history(conn: AsyncConnectable, root: str, keep_versions: int = 
     """Drop history older than the last *keep_versions* versions of each root row (``idsql.prune_history``)."""
     result: int = await _db.afetch_scalar(conn, Q.PRUNE_HISTORY, (root, keep_versions))
     return result
+
+
+# --- sequence repair
+
+
+async def sequence_report(
+    conn: AsyncConnectable, schemas: Sequence[str] | None = None
+) -> list[SequenceReportRow]:
+    """Return the drift of every sequence-fed column (``idsql.sequence_report``)."""
+    params = (None if schemas is None else list(schemas),)
+    return [SequenceReportRow(*row) for row in await _db.afetch_all(conn, Q.SEQUENCE_REPORT, params)]
+
+
+async def fix_sequence(
+    conn: AsyncConnectable, table: str, column: str, margin: int = 0, allow_backward: bool = False
+) -> int:
+    """Move the sequence of *table.column* past the data; return the next value (``idsql.fix_sequence``)."""
+    result: int = await _db.afetch_scalar(conn, Q.FIX_SEQUENCE, (table, column, margin, allow_backward))
+    return result
+
+
+async def fix_all_sequences(
+    conn: AsyncConnectable,
+    schemas: Sequence[str] | None = None,
+    margin: int = 0,
+    allow_backward: bool = False,
+    dry_run: bool = False,
+) -> list[SequenceFix]:
+    """Fix every sequence behind its data, in the caller's transaction (``idsql.fix_all_sequences_report``)."""
+    params = (None if schemas is None else list(schemas), margin, allow_backward, dry_run)
+    return [SequenceFix(*row) for row in await _db.afetch_all(conn, Q.FIX_ALL_SEQUENCES_REPORT, params)]
+
+
+fix_all_sequences_report = fix_all_sequences
+"""The same function under the name of the SQL function it calls."""

@@ -108,6 +108,89 @@ def cmd_health(args: argparse.Namespace) -> int:
     return 0 if report.get("status") == "healthy" else 1
 
 
+PROGRESS_FROM = 50
+"""Show a progress bar for fix-sequences from this many sequences on, when stdout is a terminal."""
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; report lines print above it."""
+
+    def __init__(self, total: int, out: Any) -> None:
+        self.total, self.done, self.out = total, 0, out
+
+    def print(self, line: str) -> None:
+        self.out.write(f"\r\033[K{line}\n")
+        self.draw()
+
+    def step(self) -> None:
+        self.done += 1
+        self.draw()
+
+    def draw(self) -> None:
+        width = 30
+        filled = width * self.done // max(self.total, 1)
+        self.out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} sequences")
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.write("\r\033[K")
+        self.out.flush()
+
+
+def cmd_fix_sequences(args: argparse.Namespace) -> int:
+    from pyidsql import sequences
+
+    # Autocommit: each sequence is fixed and committed on its own, as CALL idsql.fix_all_sequences()
+    # does, so each table is locked only while its own sequence moves, and progress shows as it goes.
+    # Like the procedure, those commits skip the WAL flush and one durable commit at the end covers
+    # them all: a flush per table would cost more than the fixes.
+    with _connect(args, autocommit=True) as conn:
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (args.lock_timeout,))
+        conn.execute("SET synchronous_commit = off")
+        total, fixes = sequences._fix_one_at_a_time(
+            conn, args.schema, args.margin, args.allow_backward, args.dry_run
+        )
+        bar = _Progress(total, sys.stdout) if sys.stdout.isatty() and total >= PROGRESS_FROM else None
+        fixed = problems = 0
+        for fix in fixes:
+            fixed += fix.fixed
+            problems += fix.warning is not None
+            for line in (fix.notice, fix.warning):
+                if line is not None and bar is not None:
+                    bar.print(line)
+                elif line is not None:
+                    print(line, flush=True)
+            if bar is not None:
+                bar.step()
+        if bar is not None:
+            bar.close()
+        with conn.transaction():
+            conn.execute("SET LOCAL synchronous_commit = on")
+            conn.execute("SELECT pg_current_xact_id()")  # its commit flushes the WAL of every fix
+        print(sequences._fix_summary(conn, fixed, args.dry_run))
+    return 1 if problems else 0
+
+
+def cmd_check_sequences(args: argparse.Namespace) -> int:
+    from pyidsql import sequences
+
+    # A dry run, one sequence per transaction: idsql.sequence_report() reads every table in one
+    # statement, and so needs a lock slot per table, index and sequence, which a database of
+    # many thousands of tables may not have (max_locks_per_transaction).
+    with _connect(args, autocommit=True) as conn:
+        total, checks = sequences._fix_one_at_a_time(conn, args.schema, 0, False, True)
+        behind = 0
+        for check in checks:
+            if check.status in ("behind", "near_limit"):
+                print(f"{check.status:<10}  {check.label}  (max: {check.data_max}, next: {check.previous_next})")
+            behind += check.status == "behind"
+    if behind:
+        print(f"{behind} of {total} sequence(s) behind their data: run 'pyidsql fix-sequences'")
+        return 1
+    print(f"all {total} sequence(s) are ahead of their data")
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from pyidsql import embedded
 
@@ -142,6 +225,13 @@ def cmd_psql(args: argparse.Namespace) -> int:
         return 1
 
 
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyidsql", description="ID logic kept inside PostgreSQL.")
     parser.add_argument("--version", action="version", version=f"pyidsql {__version__}")
@@ -164,6 +254,15 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--table", help="a table's next integer ID(s) instead (idsql.next_id), e.g. chat_history")
     p.add_argument("-n", type=int, default=1, help="how many consecutive IDs (default 1)")
     add("health", cmd_health, "run id_health_check() and print its report")
+    p = add("fix-sequences", cmd_fix_sequences, "move every sequence that is behind its data past it, and report")
+    p.add_argument("--schema", action="append", help="only this schema (repeatable; default: all)")
+    p.add_argument("--dry-run", action="store_true", help="report what would be fixed; change nothing")
+    p.add_argument("--margin", type=_non_negative, default=0, help="leave N values unused past the data")
+    p.add_argument("--allow-backward", action="store_true", help="also rewind sequences that are ahead")
+    p.add_argument("--lock-timeout", default="5s",
+                   help="how long to wait for each table's writers before skipping it (default 5s)")
+    p = add("check-sequences", cmd_check_sequences, "list sequences behind their data; exit 1 if any")
+    p.add_argument("--schema", action="append", help="only this schema (repeatable; default: all)")
     add("up", cmd_up, "start the embedded PostgreSQL with idsql installed and print its DSN")
     add("down", cmd_down, "stop the embedded PostgreSQL started by 'pyidsql up'")
     p = add("psql", cmd_psql, "open psql on the database (default: the embedded one)")

@@ -296,62 +296,32 @@ def table_ids(t: Tour) -> None:
     t.sql("SELECT table_name, last_value, conflicts FROM idsql.table_counter;")
 
 
-@section("ID negotiation: an offline chain gets its server IDs everywhere")
-def negotiation(t: Tour) -> None:
-    t.conn.execute(
-        "CREATE TABLE demo_project (id text PRIMARY KEY, name text NOT NULL);"
-        "CREATE TABLE demo_task (id text PRIMARY KEY, project_id text NOT NULL REFERENCES demo_project,"
-        " name text NOT NULL);"
-        "CREATE TABLE demo_subtask (id text PRIMARY KEY, task_id text NOT NULL REFERENCES demo_task,"
-        " name text NOT NULL);"
-        "CREATE INDEX ON demo_task (project_id); CREATE INDEX ON demo_subtask (task_id);"
-    )
-    t.say("tables demo_project <- demo_task <- demo_subtask (plain foreign keys); the server assigns their IDs:")
-    t.sql("SELECT idsql.set_id_strategy('demo_project', 'server', 'prefix:PRJ');")
-    t.sql("SELECT idsql.set_id_strategy('demo_task', 'server', 'prefix:TSK');")
-    t.sql("SELECT idsql.set_id_strategy('demo_subtask', 'server', 'prefix:SUB');")
-    t.say("offline, the client creates the chain with temporary IDs and queues it for the API:")
-    project = pyidsql.new_temp_id(t.conn, "demo_project")
-    task = pyidsql.new_temp_id(t.conn, "demo_task")
-    subtask = pyidsql.new_temp_id(t.conn, "demo_subtask")
-    t.conn.execute("INSERT INTO demo_project VALUES (%s, 'Launch')", (project,))
-    t.conn.execute("INSERT INTO demo_task VALUES (%s, %s, 'Write the docs')", (task, project))
-    t.conn.execute("INSERT INTO demo_subtask VALUES (%s, %s, 'README')", (subtask, task))
-    pyidsql.enqueue_sync(t.conn, "demo_subtask", subtask, "create", {"task_id": task, "name": "README"})
-    chain: LiteralString = (
-        "SELECT p.id AS project, t.id AS task, s.id AS subtask FROM demo_subtask AS s"
-        " JOIN demo_task AS t ON t.id = s.task_id JOIN demo_project AS p ON p.id = t.project_id;"
-    )
-    t.sql(chain)
-    t.sql("SELECT model_id, payload FROM idsql.sync_queue;")
+@section("Sequence repair: a restore leaves sequences behind, one CALL fixes them")
+def sequence_repair(t: Tour) -> None:
+    t.sql('CREATE TABLE "user" (user_id serial PRIMARY KEY, name text);')
+    t.sql("CREATE TABLE battery_rental (rental_id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY);")
+    t.say("a restore or an import writes rows with explicit IDs; the sequences stay at 1:")
+    t.sql("""INSERT INTO "user" VALUES (1, 'ada'), (2, 'grace'), (3, 'edsger');""")
+    t.sql("INSERT INTO battery_rental OVERRIDING SYSTEM VALUE SELECT generate_series(1, 15);")
+    t.error("""INSERT INTO "user" (name) VALUES ('barbara');""")
+    t.say("the drift report finds every sequence through the catalog, never by its name:")
+    t.sql("SELECT table_name, kind, data_max, next_value, status FROM idsql.sequence_report();")
+    t.say("the fix, one commit per table; a NOTICE per sequence, as the original runbook printed:")
+    notices: list[str] = []
 
-    # A second connection listens; it replays the change log first, so it cannot miss an event.
-    heard: list[pyidsql.IdChanged] = []
-    with psycopg.connect(t.dsn, autocommit=True) as listener:
-        since = t.conn.execute("SELECT coalesce(max(id), 0) FROM idsql.id_change_log").fetchone()
-        assert since is not None
-        events = pyidsql.listen_id_changes(listener, since_log_id=since[0], timeout=10)
-        t.say("back online, the API answers with server IDs; the project first, then a batch, out of order:")
-        plan = pyidsql.plan_replace_id(t.conn, "demo_project", project)
-        t.show(f"plan_replace_id(conn, 'demo_project', '{project}')")
-        t.table(["table_name", "columns", "rows", "strategy"],
-                [(p.table_name, ",".join(p.columns), p.rows, p.strategy) for p in plan])
-        t.show(f"assign_server_id(conn, 'demo_project', '{project}')",
-               pyidsql.assign_server_id(t.conn, "demo_project", project))
-        batch = [{"table": "demo_subtask", "temp_id": subtask}, {"table": "demo_task", "temp_id": task}]
-        results = pyidsql.negotiate_ids(t.conn, batch)
-        t.show("negotiate_ids(conn, [subtask, task])", ", ".join(r["new_id"] for r in results), "one NOTIFY")
-        t.sql(chain)
-        t.sql("SELECT model_id, payload FROM idsql.sync_queue;")
-        for event in events:
-            heard.append(event)
-            if len(heard) == 3:
-                break
-    t.say("what the listener on the second connection received (idsql_id_changed, then the change log):")
-    t.table(["log_id", "table", "old_id", "new_id", "touched"],
-            [(e.log_id, e.table, e.old_id, e.new_id, e.touched) for e in heard])
-    t.show(f"resolve_id(conn, 'demo_task', '{task}')", pyidsql.resolve_id(t.conn, "demo_task", task),
-           "a late reference still resolves")
+    def collect(diag: psycopg.errors.Diagnostic) -> None:
+        notices.append(f"{diag.severity_nonlocalized}:  {diag.message_primary}")
+
+    t.conn.add_notice_handler(collect)
+    try:
+        t.sql("CALL idsql.fix_all_sequences();")
+    finally:
+        t.conn.remove_notice_handler(collect)
+    for line in notices:
+        t.print(f"{INDENT}  {line}")
+    t.sql("""INSERT INTO "user" (name) VALUES ('barbara') RETURNING user_id;""", "works again")
+    t.say("from a shell: pyidsql check-sequences (exit 1 if any is behind), pyidsql fix-sequences")
+
 
 _STATE_VERSIONS_DDL = """
 CREATE TABLE chat_session (session_id text PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1,
@@ -416,6 +386,64 @@ def state_versions(t: Tour) -> None:
     t.say("the same from Python: pyidsql.row_history(conn, 'entity', {'entity_id': 'A'})")
     for h in pyidsql.row_history(t.conn, "entity", {"entity_id": "A"}):
         t.print(f"{INDENT}  v{h.state_version}  session v{h.root_version}  {h.operation:<6} {h.row_data['name']}")
+
+
+@section("ID negotiation: an offline chain gets its server IDs everywhere")
+def negotiation(t: Tour) -> None:
+    t.conn.execute(
+        "CREATE TABLE demo_project (id text PRIMARY KEY, name text NOT NULL);"
+        "CREATE TABLE demo_task (id text PRIMARY KEY, project_id text NOT NULL REFERENCES demo_project,"
+        " name text NOT NULL);"
+        "CREATE TABLE demo_subtask (id text PRIMARY KEY, task_id text NOT NULL REFERENCES demo_task,"
+        " name text NOT NULL);"
+        "CREATE INDEX ON demo_task (project_id); CREATE INDEX ON demo_subtask (task_id);"
+    )
+    t.say("tables demo_project <- demo_task <- demo_subtask (plain foreign keys); the server assigns their IDs:")
+    t.sql("SELECT idsql.set_id_strategy('demo_project', 'server', 'prefix:PRJ');")
+    t.sql("SELECT idsql.set_id_strategy('demo_task', 'server', 'prefix:TSK');")
+    t.sql("SELECT idsql.set_id_strategy('demo_subtask', 'server', 'prefix:SUB');")
+    t.say("offline, the client creates the chain with temporary IDs and queues it for the API:")
+    project = pyidsql.new_temp_id(t.conn, "demo_project")
+    task = pyidsql.new_temp_id(t.conn, "demo_task")
+    subtask = pyidsql.new_temp_id(t.conn, "demo_subtask")
+    t.conn.execute("INSERT INTO demo_project VALUES (%s, 'Launch')", (project,))
+    t.conn.execute("INSERT INTO demo_task VALUES (%s, %s, 'Write the docs')", (task, project))
+    t.conn.execute("INSERT INTO demo_subtask VALUES (%s, %s, 'README')", (subtask, task))
+    pyidsql.enqueue_sync(t.conn, "demo_subtask", subtask, "create", {"task_id": task, "name": "README"})
+    chain: LiteralString = (
+        "SELECT p.id AS project, t.id AS task, s.id AS subtask FROM demo_subtask AS s"
+        " JOIN demo_task AS t ON t.id = s.task_id JOIN demo_project AS p ON p.id = t.project_id;"
+    )
+    t.sql(chain)
+    t.sql("SELECT model_id, payload FROM idsql.sync_queue;")
+
+    # A second connection listens; it replays the change log first, so it cannot miss an event.
+    heard: list[pyidsql.IdChanged] = []
+    with psycopg.connect(t.dsn, autocommit=True) as listener:
+        since = t.conn.execute("SELECT coalesce(max(id), 0) FROM idsql.id_change_log").fetchone()
+        assert since is not None
+        events = pyidsql.listen_id_changes(listener, since_log_id=since[0], timeout=10)
+        t.say("back online, the API answers with server IDs; the project first, then a batch, out of order:")
+        plan = pyidsql.plan_replace_id(t.conn, "demo_project", project)
+        t.show(f"plan_replace_id(conn, 'demo_project', '{project}')")
+        t.table(["table_name", "columns", "rows", "strategy"],
+                [(p.table_name, ",".join(p.columns), p.rows, p.strategy) for p in plan])
+        t.show(f"assign_server_id(conn, 'demo_project', '{project}')",
+               pyidsql.assign_server_id(t.conn, "demo_project", project))
+        batch = [{"table": "demo_subtask", "temp_id": subtask}, {"table": "demo_task", "temp_id": task}]
+        results = pyidsql.negotiate_ids(t.conn, batch)
+        t.show("negotiate_ids(conn, [subtask, task])", ", ".join(r["new_id"] for r in results), "one NOTIFY")
+        t.sql(chain)
+        t.sql("SELECT model_id, payload FROM idsql.sync_queue;")
+        for event in events:
+            heard.append(event)
+            if len(heard) == 3:
+                break
+    t.say("what the listener on the second connection received (idsql_id_changed, then the change log):")
+    t.table(["log_id", "table", "old_id", "new_id", "touched"],
+            [(e.log_id, e.table, e.old_id, e.new_id, e.touched) for e in heard])
+    t.show(f"resolve_id(conn, 'demo_task', '{task}')", pyidsql.resolve_id(t.conn, "demo_task", task),
+           "a late reference still resolves")
 
 
 # --- running it ------------------------------------------------------------------------------

@@ -161,6 +161,18 @@ class VersionNotKept(IdsqlError, sqlstate="ID307"):
     """The version asked for is not in the root row's history (pruned, in the future, or no history)."""
 
 
+class NoSequence(IdsqlError, sqlstate="ID201"):
+    """The column is not serial or identity and its DEFAULT calls no nextval."""
+
+
+class SequenceOutOfRange(IdsqlError, sqlstate="ID202"):
+    """The data leaves the sequence no room: one more value would pass its limit."""
+
+
+class NeedsReadCommitted(IdsqlError, sqlstate="ID203"):
+    """A sequence fix ran under REPEATABLE READ or SERIALIZABLE, whose snapshot predates its locks."""
+
+
 def by_sqlstate() -> dict[str, type[IdsqlError]]:
     """Return the registry: SQLSTATE -> exception class."""
     return dict(_BY_SQLSTATE)
