@@ -1,4 +1,4 @@
-"""Table IDs under concurrency: IDs taken by other transactions, no subtransactions, four processes."""
+"""Table IDs under concurrency: nobody waits, IDs taken by other transactions, no subtransactions, four processes."""
 
 from __future__ import annotations
 
@@ -61,6 +61,44 @@ def _conflicts(conn: Conn) -> int:
     return int(row.fetchone()[0])  # type: ignore[index]
 
 
+@pytest.fixture
+def held(connect: Connect) -> tuple[Conn, Conn]:
+    """Two transactional connections; b gives up on any lock wait after 5 s instead of hanging."""
+    setup = connect(autocommit=True)
+    setup.execute(CHAT_HISTORY)
+    pyidsql.initialize_table(setup, "chat_history")
+    b = connect()
+    b.execute("SET lock_timeout = '5s'")
+    b.commit()
+    return connect(), b
+
+
+def test_next_id_does_not_wait_for_an_open_transaction(held: tuple[Conn, Conn]) -> None:
+    a, b = held
+    assert pyidsql.next_id(a, "chat_history") == 1
+    assert pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"})["id"] == 2
+    # a keeps its transaction open; b neither waits (lock_timeout would raise) nor reuses a's IDs.
+    assert pyidsql.next_id(b, "chat_history") == 3
+    assert pyidsql.insert_with_retry(b, "chat_history", {"user_id": "b"})["id"] == 4
+    b.commit()
+    a.commit()
+    assert _ids(b) == [(2, "a"), (4, "b")]
+
+
+def test_next_id_resync_past_an_explicit_id_does_not_wait(held: tuple[Conn, Conn]) -> None:
+    a, b = held
+    assert pyidsql.next_id(a, "chat_history") == 1
+    b.execute("INSERT INTO chat_history (id, user_id) VALUES (50, 'explicit')")
+    b.commit()
+    # a re-syncs past 50 in its open transaction; b, in the same state, does not wait for it.
+    assert pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"})["id"] == 51
+    assert pyidsql.insert_with_retry(b, "chat_history", {"user_id": "b"})["id"] == 52
+    b.commit()
+    a.rollback()
+    assert _ids(b) == [(50, "explicit"), (52, "b")]
+    assert pyidsql.next_id(b, "chat_history") == 53, "the rollback of 51 left a hole, never refilled"
+
+
 def test_insert_with_retry_skips_an_id_taken_by_a_concurrent_transaction(trio: Any) -> None:
     a, _, monitor = trio
     assert pyidsql.insert_with_retry(a, "chat_history", {"user_id": "first"})["id"] == 1
@@ -91,7 +129,7 @@ def test_insert_with_retry_raises_when_every_attempt_is_taken(trio: Any) -> None
             lambda b: b.commit(),
         )
     assert str(excinfo.value).startswith('could not insert into "public.chat_history" after 1 attempt\n')
-    assert excinfo.value.detail == "Every ID tried was already taken; the last one was 1."
+    assert excinfo.value.detail == "Every ID tried was already taken; the table's sequence is at 1."
     assert isinstance(excinfo.value.__cause__, psycopg.Error)
     a.rollback()
     assert _ids(monitor) == [(1, "explicit")]
