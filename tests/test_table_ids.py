@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import pyidsql
 import pyidsql.aio
+import pyidsql.install
 from pyidsql import IDManager, errors
 
 Conn = psycopg.Connection[Any]
@@ -448,3 +449,39 @@ async def test_async_twins_table_ids(aconn: psycopg.AsyncConnection[Any], caplog
     assert await manager.initialize() == {"chat_history": 10, "feedback": 1003}
     with pytest.raises(pg_errors.UndefinedColumn):
         await manager.insert_with_retry("feedback", {"stars": 4})
+
+
+# -- install over an install from before the sequences -----------------------------------------
+
+OLD_TABLE_COUNTER = """
+CREATE TABLE idsql.table_counter (
+    table_name regclass PRIMARY KEY,
+    id_column name NOT NULL DEFAULT 'id',
+    initial_value bigint NOT NULL DEFAULT 1,
+    last_value bigint NOT NULL DEFAULT 0,
+    conflicts bigint NOT NULL DEFAULT 0,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+def test_install_gives_counters_of_an_older_install_their_sequences(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(CHAT_HISTORY)
+        c.execute("CREATE TABLE feedback (id integer PRIMARY KEY)")
+        c.execute("DROP TABLE idsql.table_counter")
+        c.execute(OLD_TABLE_COUNTER)
+        c.execute(
+            "INSERT INTO idsql.table_counter (table_name, last_value) VALUES ('chat_history', 41), ('feedback', 0)"
+        )
+        pyidsql.install.install(c)
+        columns = [r[0] for r in c.execute(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = 'idsql.table_counter'::regclass"
+            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+        )]
+        assert "last_value" not in columns and "seq" in columns
+        assert pyidsql.next_id(c, "chat_history") == 42
+        assert pyidsql.next_id(c, "feedback") == 1
+        pyidsql.install.install(c)  # and again: nothing left to upgrade
+        assert pyidsql.next_id(c, "chat_history") == 43
