@@ -56,9 +56,8 @@ BEGIN
      WHERE c.table_name = _insert_with_retry.tbl;
     IF NOT FOUND THEN
         PERFORM idsql.initialize_table(_insert_with_retry.tbl);
-        SELECT c.id_column, c.seq INTO STRICT v_column, v_seq
-          FROM idsql.table_counter AS c
-         WHERE c.table_name = _insert_with_retry.tbl;
+        v_column := 'id';
+        SELECT c.seq INTO STRICT v_seq FROM idsql.table_counter AS c WHERE c.table_name = _insert_with_retry.tbl;
     END IF;
 
     SELECT string_agg(format('"%s"', k.key), ', ' ORDER BY k.key) FILTER (WHERE a.attname IS NULL),

@@ -13,7 +13,7 @@ AS $$
  * how many).
  */
 DECLARE
-    v_forgotten bigint := 0;
+    v_forgotten integer := 0;
     v_seq regclass;
     v_column name;
     v_initial bigint;
