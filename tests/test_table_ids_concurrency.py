@@ -103,12 +103,13 @@ def test_insert_with_retry_skips_an_id_taken_by_a_concurrent_transaction(trio: A
     a, _, monitor = trio
     assert pyidsql.insert_with_retry(a, "chat_history", {"user_id": "first"})["id"] == 1
     a.commit()
-    # next_id() cannot see b's uncommitted row 2, so a tries 2, waits for b, finds it taken, takes 3.
+    # next_id() cannot see b's uncommitted row 2, so a tries 2, waits for b, finds it taken, and
+    # retries 4 IDs further on: explicit IDs are being written at the head of the table.
     row = _taken_while_waiting(trio, 2, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}),
                                lambda b: b.commit())
     a.commit()
-    assert row == {"id": 3, "user_id": "a"}
-    assert _ids(monitor) == [(1, "first"), (2, "explicit"), (3, "a")]
+    assert row == {"id": 6, "user_id": "a"}
+    assert _ids(monitor) == [(1, "first"), (2, "explicit"), (6, "a")]
     assert _conflicts(monitor) == 1
 
 
@@ -181,7 +182,7 @@ def test_insert_with_retry_opens_no_subtransaction(trio: Any) -> None:
             trio, expected, lambda n=n: pyidsql.insert_with_retry(a, "chat_history", {"user_id": f"a{n}"}),
             lambda b: b.commit(),
         )
-        expected += 1
+        expected += 4
         assert row["id"] == expected, "the call did not skip the taken ID"
     assert _conflicts(a) == 200
     assert _own_subxacts(a) == (0, False)

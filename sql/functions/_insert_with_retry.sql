@@ -109,13 +109,12 @@ BEGIN
         IF v_row IS NOT NULL THEN
             RETURN v_row;
         END IF;
-        -- Taken. The first retry takes the next value of the sequence (next_id also skips past
-        -- max(id)); each further one skips 4^(n-1) - 1 IDs more (3, 15, ..., capped well inside
-        -- what _advance_sequence burns without a lock): a second conflict in one call means other
-        -- sessions are writing explicit IDs right at the head of the table, and a gap costs
-        -- nothing while another collision costs an attempt.
-        IF v_attempt > 1 THEN
-            PERFORM idsql._advance_sequence(v_seq, v_id + (4 ^ least(v_attempt - 1, 7))::bigint - 1);
+        -- Taken: explicit IDs are being written right at the head of the table, where the
+        -- sequence hands out its values, and a gap costs nothing while another collision costs an
+        -- attempt. So the n-th retry starts 4^n IDs past the taken one (4, 16, 64, ..., capped well
+        -- inside what _advance_sequence burns without a lock), and past max(id) (next_id).
+        IF v_attempt < _insert_with_retry.retry_attempts THEN
+            PERFORM idsql._advance_sequence(v_seq, v_id + (4 ^ least(v_attempt, 7))::bigint - 1);
         END IF;
         UPDATE idsql.table_counter AS c
            SET conflicts = c.conflicts + 1
