@@ -293,7 +293,7 @@ def table_ids(t: Tour) -> None:
     t.show('manager.insert_with_retry("feedback", {"rating": 5})', _cell(row))
     t.show('manager.next_id("feedback")', _cell(manager.next_id("feedback")))
     t.error("""SELECT idsql.insert_with_retry('feedback', '{"stars": 5}');""")
-    t.sql("SELECT table_name, last_value, conflicts FROM idsql.table_counter;")
+    t.sql("SELECT table_name, seq, pg_sequence_last_value(seq) AS last_value, conflicts FROM idsql.table_counter;")
 
 
 @section("Sequence repair: a restore leaves sequences behind, one CALL fixes them")

@@ -1,7 +1,8 @@
 """Sequential table IDs: one wrapper per ``idsql`` function, same names, and :class:`IDManager`.
 
-The counter of each table is a row in ``idsql.table_counter``, shared by every connection and
-process. Every wrapper runs in the caller's transaction and never commits. Table names are
+Each table has a row in ``idsql.table_counter`` and a sequence in schema ``idsql`` behind it,
+shared by every connection and process: concurrent callers never wait for each other, and a
+rollback leaves a hole. Every wrapper runs in the caller's transaction and never commits. Table names are
 passed as values and cast to ``regclass`` by the server (``"sales.feedback"`` works), never
 spliced into SQL.
 """

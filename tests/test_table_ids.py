@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import pyidsql
 import pyidsql.aio
+import pyidsql.install
 from pyidsql import IDManager, errors
 
 Conn = psycopg.Connection[Any]
@@ -115,20 +116,73 @@ def test_next_id_custom_tables_have_their_own_counters(chat: Conn) -> None:
     row = pyidsql.insert_with_retry(chat, 'app."Custom Logs"', {"message": "log entry"})
     assert row == {"log_no": 12, "message": "log entry"}
     counters = chat.execute(
-        "SELECT table_name::text, id_column::text, last_value FROM idsql.table_counter ORDER BY 1"
+        "SELECT table_name::text, id_column::text, pg_sequence_last_value(seq) FROM idsql.table_counter ORDER BY 1"
     ).fetchall()
     assert counters == [('app."Custom Logs"', "log_no", 12), ("chat_history", "id", 1), ("feedback", "id", 1)]
 
 
-def test_next_id_rollback_gives_the_number_back(connect: Any) -> None:
+def test_next_id_rollback_leaves_a_hole(connect: Any) -> None:
     c = connect()
     c.execute(CHAT_HISTORY)
+    pyidsql.initialize_table(c, "chat_history")  # registered and committed: the sequence stays
     c.commit()
     assert pyidsql.next_id(c, "chat_history") == 1
+    assert pyidsql.insert_with_retry(c, "chat_history", {"user_id": "gone"})["id"] == 2
     c.rollback()
-    assert pyidsql.next_id(c, "chat_history") == 1
+    # Like a serial column: the sequence is not rolled back, so 1 and 2 are never issued again.
+    assert pyidsql.next_id(c, "chat_history") == 3
+    assert pyidsql.insert_with_retry(c, "chat_history", {"user_id": "kept"})["id"] == 4
     c.commit()
-    assert pyidsql.next_id(c, "chat_history") == 2
+    assert ids(c) == [4]
+
+
+def test_next_id_explicit_id_far_ahead_moves_the_sequence_past_it(chat: Conn) -> None:
+    # Past what _advance_sequence burns with nextval(): the locked setval() path.
+    assert pyidsql.next_id(chat, "chat_history") == 1
+    insert_ids(chat, 5_000_000_000)
+    assert pyidsql.next_id(chat, "chat_history") == 5_000_000_001
+    assert pyidsql.insert_with_retry(chat, "chat_history", {"user_id": "u"})["id"] == 5_000_000_002
+    # Within the burst limit: nextval() burns the values in between.
+    insert_ids(chat, 5_000_090_000)
+    assert pyidsql.next_id(chat, "chat_history") == 5_000_090_001
+
+
+def test_next_id_never_moves_the_sequence_back(chat: Conn) -> None:
+    assert [pyidsql.next_id(chat, "chat_history") for _ in range(3)] == [1, 2, 3]
+    # Nothing in the table and a low initial value: the sequence stays where it is.
+    assert pyidsql.initialize_table(chat, "chat_history", initial_value=2) == 4
+    assert pyidsql.initialize(chat) == {"chat_history": 4}
+    chat.execute("SELECT idsql._advance_sequence(seq, 1) FROM idsql.table_counter")
+    assert pyidsql.next_id(chat, "chat_history") == 4
+
+
+def test_initialize_table_creates_a_sequence_per_table(chat: Conn) -> None:
+    chat.execute("CREATE TABLE feedback (id integer PRIMARY KEY, rating integer)")
+    pyidsql.initialize_table(chat, "chat_history", initial_value=1000)
+    pyidsql.next_id(chat, "feedback")
+    rows = chat.execute(
+        "SELECT c.table_name::text, c.seq::text, obj_description(c.seq, 'pg_class'), pg_sequence_last_value(c.seq)"
+        " FROM idsql.table_counter AS c ORDER BY 1"
+    ).fetchall()
+    oids = dict(chat.execute(
+        "SELECT relname::text, oid::text FROM pg_class WHERE relname IN ('chat_history', 'feedback')"
+    ).fetchall())
+    assert rows == [
+        ("chat_history", f"idsql.table_{oids['chat_history']}_seq",
+         "IDs of table public.chat_history (see idsql.table_counter).", 999),
+        ("feedback", f"idsql.table_{oids['feedback']}_seq",
+         "IDs of table public.feedback (see idsql.table_counter).", 1),
+    ]
+
+
+def test_initialize_table_takes_over_a_leftover_sequence_forward_only(chat: Conn) -> None:
+    assert [pyidsql.next_id(chat, "chat_history") for _ in range(5)] == [1, 2, 3, 4, 5]
+    seq = scalar(chat, "SELECT seq::text FROM idsql.table_counter")
+    chat.execute("DELETE FROM idsql.table_counter")
+    # Registered again: the leftover sequence (at 5) is reused, never rewound to 1.
+    assert pyidsql.initialize_table(chat, "chat_history") == 6
+    assert scalar(chat, "SELECT seq::text FROM idsql.table_counter") == seq
+    assert pyidsql.next_id(chat, "chat_history") == 6
 
 
 def test_next_id_from_sql(chat: Conn) -> None:
@@ -161,6 +215,9 @@ def test_initialize_forgets_dropped_tables(chat: Conn) -> None:
     chat.execute("DROP TABLE gone")
     assert pyidsql.initialize(chat) == {"chat_history": 1}
     assert scalar(chat, "SELECT count(*) FROM idsql.table_counter") == 1
+    # The sequence of the dropped table went with its counter.
+    assert scalar(chat, "SELECT count(*) FROM pg_class WHERE relnamespace = 'idsql'::regnamespace AND relkind = 'S'"
+                        " AND relname LIKE 'table%%'") == 1
 
 
 def test_initialize_rejects_null_in_the_list(chat: Conn) -> None:
@@ -392,3 +449,39 @@ async def test_async_twins_table_ids(aconn: psycopg.AsyncConnection[Any], caplog
     assert await manager.initialize() == {"chat_history": 10, "feedback": 1003}
     with pytest.raises(pg_errors.UndefinedColumn):
         await manager.insert_with_retry("feedback", {"stars": 4})
+
+
+# -- install over an install from before the sequences -----------------------------------------
+
+OLD_TABLE_COUNTER = """
+CREATE TABLE idsql.table_counter (
+    table_name regclass PRIMARY KEY,
+    id_column name NOT NULL DEFAULT 'id',
+    initial_value bigint NOT NULL DEFAULT 1,
+    last_value bigint NOT NULL DEFAULT 0,
+    conflicts bigint NOT NULL DEFAULT 0,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+def test_install_gives_counters_of_an_older_install_their_sequences(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(CHAT_HISTORY)
+        c.execute("CREATE TABLE feedback (id integer PRIMARY KEY)")
+        c.execute("DROP TABLE idsql.table_counter")
+        c.execute(OLD_TABLE_COUNTER)
+        c.execute(
+            "INSERT INTO idsql.table_counter (table_name, last_value) VALUES ('chat_history', 41), ('feedback', 0)"
+        )
+        pyidsql.install.install(c)
+        columns = [r[0] for r in c.execute(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = 'idsql.table_counter'::regclass"
+            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+        )]
+        assert "last_value" not in columns and "seq" in columns
+        assert pyidsql.next_id(c, "chat_history") == 42
+        assert pyidsql.next_id(c, "feedback") == 1
+        pyidsql.install.install(c)  # and again: nothing left to upgrade
+        assert pyidsql.next_id(c, "chat_history") == 43

@@ -1,4 +1,4 @@
-"""Table IDs under concurrency: IDs taken by other transactions, no subtransactions, four processes."""
+"""Table IDs under concurrency: nobody waits, IDs taken by other transactions, no subtransactions, four processes."""
 
 from __future__ import annotations
 
@@ -61,16 +61,55 @@ def _conflicts(conn: Conn) -> int:
     return int(row.fetchone()[0])  # type: ignore[index]
 
 
+@pytest.fixture
+def held(connect: Connect) -> tuple[Conn, Conn]:
+    """Two transactional connections; b gives up on any lock wait after 5 s instead of hanging."""
+    setup = connect(autocommit=True)
+    setup.execute(CHAT_HISTORY)
+    pyidsql.initialize_table(setup, "chat_history")
+    b = connect()
+    b.execute("SET lock_timeout = '5s'")
+    b.commit()
+    return connect(), b
+
+
+def test_next_id_does_not_wait_for_an_open_transaction(held: tuple[Conn, Conn]) -> None:
+    a, b = held
+    assert pyidsql.next_id(a, "chat_history") == 1
+    assert pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"})["id"] == 2
+    # a keeps its transaction open; b neither waits (lock_timeout would raise) nor reuses a's IDs.
+    assert pyidsql.next_id(b, "chat_history") == 3
+    assert pyidsql.insert_with_retry(b, "chat_history", {"user_id": "b"})["id"] == 4
+    b.commit()
+    a.commit()
+    assert _ids(b) == [(2, "a"), (4, "b")]
+
+
+def test_next_id_resync_past_an_explicit_id_does_not_wait(held: tuple[Conn, Conn]) -> None:
+    a, b = held
+    assert pyidsql.next_id(a, "chat_history") == 1
+    b.execute("INSERT INTO chat_history (id, user_id) VALUES (50, 'explicit')")
+    b.commit()
+    # a re-syncs past 50 in its open transaction; b, in the same state, does not wait for it.
+    assert pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"})["id"] == 51
+    assert pyidsql.insert_with_retry(b, "chat_history", {"user_id": "b"})["id"] == 52
+    b.commit()
+    a.rollback()
+    assert _ids(b) == [(50, "explicit"), (52, "b")]
+    assert pyidsql.next_id(b, "chat_history") == 53, "the rollback of 51 left a hole, never refilled"
+
+
 def test_insert_with_retry_skips_an_id_taken_by_a_concurrent_transaction(trio: Any) -> None:
     a, _, monitor = trio
     assert pyidsql.insert_with_retry(a, "chat_history", {"user_id": "first"})["id"] == 1
     a.commit()
-    # next_id() cannot see b's uncommitted row 2, so a tries 2, waits for b, finds it taken, takes 3.
+    # next_id() cannot see b's uncommitted row 2, so a tries 2, waits for b, finds it taken, and
+    # retries 4 IDs further on: explicit IDs are being written at the head of the table.
     row = _taken_while_waiting(trio, 2, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}),
                                lambda b: b.commit())
     a.commit()
-    assert row == {"id": 3, "user_id": "a"}
-    assert _ids(monitor) == [(1, "first"), (2, "explicit"), (3, "a")]
+    assert row == {"id": 6, "user_id": "a"}
+    assert _ids(monitor) == [(1, "first"), (2, "explicit"), (6, "a")]
     assert _conflicts(monitor) == 1
 
 
@@ -91,7 +130,7 @@ def test_insert_with_retry_raises_when_every_attempt_is_taken(trio: Any) -> None
             lambda b: b.commit(),
         )
     assert str(excinfo.value).startswith('could not insert into "public.chat_history" after 1 attempt\n')
-    assert excinfo.value.detail == "Every ID tried was already taken; the last one was 1."
+    assert excinfo.value.detail == "Every ID tried was already taken; the table's sequence is at 1."
     assert isinstance(excinfo.value.__cause__, psycopg.Error)
     a.rollback()
     assert _ids(monitor) == [(1, "explicit")]
@@ -143,7 +182,7 @@ def test_insert_with_retry_opens_no_subtransaction(trio: Any) -> None:
             trio, expected, lambda n=n: pyidsql.insert_with_retry(a, "chat_history", {"user_id": f"a{n}"}),
             lambda b: b.commit(),
         )
-        expected += 1
+        expected += 4
         assert row["id"] == expected, "the call did not skip the taken ID"
     assert _conflicts(a) == 200
     assert _own_subxacts(a) == (0, False)

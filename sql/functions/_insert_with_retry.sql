@@ -22,6 +22,7 @@ AS $$
  */
 DECLARE
     v_column name;
+    v_seq regclass;
     v_unknown text;
     v_generated text;
     v_always text;
@@ -50,10 +51,13 @@ BEGIN
                   HINT = 'Pass 1 or more; the default is 3.';
     END IF;
 
-    SELECT c.id_column INTO v_column FROM idsql.table_counter AS c WHERE c.table_name = _insert_with_retry.tbl;
+    SELECT c.id_column, c.seq INTO v_column, v_seq
+      FROM idsql.table_counter AS c
+     WHERE c.table_name = _insert_with_retry.tbl;
     IF NOT FOUND THEN
         PERFORM idsql.initialize_table(_insert_with_retry.tbl);
         v_column := 'id';
+        SELECT c.seq INTO STRICT v_seq FROM idsql.table_counter AS c WHERE c.table_name = _insert_with_retry.tbl;
     END IF;
 
     SELECT string_agg(format('"%s"', k.key), ', ' ORDER BY k.key) FILTER (WHERE a.attname IS NULL),
@@ -105,14 +109,19 @@ BEGIN
         IF v_row IS NOT NULL THEN
             RETURN v_row;
         END IF;
-        -- Taken. The first retry takes the next ID after it (next_id also skips past max(id));
-        -- each further one skips 4^(n-1) - 1 IDs more (3, 15, ..., capped): a second conflict in one
-        -- call means other sessions are writing explicit IDs right at the head of the table,
-        -- and a gap costs nothing while another collision costs an attempt.
+        -- Taken: explicit IDs are being written right at the head of the table, where the
+        -- sequence hands out its values, and a gap costs nothing while another collision costs an
+        -- attempt. So the n-th retry starts 4^n IDs past the taken one (4, 16, 64, ..., capped well
+        -- inside what _advance_sequence burns without a lock), and past max(id) (next_id).
+        IF v_attempt < _insert_with_retry.retry_attempts THEN
+            PERFORM idsql._advance_sequence(v_seq, v_id + (4 ^ least(v_attempt, 7))::bigint - 1);
+        END IF;
         UPDATE idsql.table_counter AS c
-           SET conflicts = c.conflicts + 1,
-               last_value = greatest(c.last_value, v_id + (4 ^ least(v_attempt - 1, 15))::bigint - 1)
-         WHERE c.table_name = _insert_with_retry.tbl;
+           SET conflicts = c.conflicts + 1
+         WHERE c.table_name = (SELECT k.table_name
+                                 FROM idsql.table_counter AS k
+                                WHERE k.table_name = _insert_with_retry.tbl
+                                  FOR UPDATE SKIP LOCKED);
     END LOOP;
     RETURN NULL;
 END

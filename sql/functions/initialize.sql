@@ -9,17 +9,26 @@ AS $$
  * with column id and initial value 1) or, with NULL, of every registered
  * table, with initialize_table and each table's own settings; return each
  * table with its next ID, in name order. With NULL, counters of tables that
- * have been dropped are deleted first (a NOTICE says how many).
+ * have been dropped are deleted first, with their sequences (a NOTICE says
+ * how many).
  */
 DECLARE
-    v_forgotten bigint;
+    v_forgotten integer := 0;
+    v_seq regclass;
     v_column name;
     v_initial bigint;
 BEGIN
     IF initialize.tables IS NULL THEN
-        DELETE FROM idsql.table_counter AS c
-         WHERE NOT EXISTS (SELECT FROM pg_class AS k WHERE k.oid = c.table_name);
-        GET DIAGNOSTICS v_forgotten = ROW_COUNT;
+        FOR v_seq IN
+            DELETE FROM idsql.table_counter AS c
+             WHERE NOT EXISTS (SELECT FROM pg_class AS k WHERE k.oid = c.table_name)
+            RETURNING c.seq
+        LOOP
+            IF EXISTS (SELECT FROM pg_class AS k WHERE k.oid = v_seq) THEN
+                EXECUTE format('DROP SEQUENCE %s', v_seq);
+            END IF;
+            v_forgotten := v_forgotten + 1;
+        END LOOP;
         IF v_forgotten > 0 THEN
             RAISE NOTICE 'forgot the counters of % dropped table(s)', v_forgotten;
         END IF;

@@ -11,15 +11,21 @@ AS $$
 /*
  * Register a table for next_id() and insert_with_retry(), or re-sync it, and
  * return its next ID: max(row_count + 1, max(id_column) + 1, initial_value),
- * as the original client-side manager computed it, but never below an ID the
- * counter has already issued. Idempotent; a second call may change the
- * id_column or initial_value and never moves the counter back.
+ * as the original client-side manager computed it, but never below an ID
+ * already issued. Idempotent; a second call may change the id_column or
+ * initial_value and never moves the counter back.
+ *
+ * Registering creates the table's sequence in schema idsql; a leftover of
+ * the same name (from a counter row deleted by hand) is taken over, moved
+ * forward only. Calls for one table are serialised by a transaction-level
+ * advisory lock, so two first uses at once create one sequence; next_id()
+ * never takes that lock.
  *
  * The id column must be smallint, integer or bigint with a unique,
  * non-partial, non-deferrable index on that column alone: insert_with_retry
  * detects a taken ID through ON CONFLICT on that index, and max(id) stays an
  * index lookup. count(*) reads the whole table, so this is a set-up step, not
- * a hot path; the counter row stays locked until the caller commits.
+ * a hot path.
  */
 DECLARE
     v_relkind "char";
@@ -28,6 +34,8 @@ DECLARE
     v_count bigint;
     v_max bigint;
     v_next bigint;
+    v_seq regclass;
+    v_seq_name text;
 BEGIN
     IF initialize_table.tbl IS NULL OR initialize_table.id_column IS NULL
        OR initialize_table.initial_value IS NULL THEN
@@ -84,12 +92,7 @@ BEGIN
                                 initialize_table.tbl, initialize_table.id_column);
     END IF;
 
-    INSERT INTO idsql.table_counter (table_name, id_column, initial_value, last_value)
-    VALUES (initialize_table.tbl, initialize_table.id_column, initialize_table.initial_value,
-            initialize_table.initial_value - 1)
-    ON CONFLICT (table_name) DO NOTHING;
-    PERFORM FROM idsql.table_counter AS c WHERE c.table_name = initialize_table.tbl FOR UPDATE;
-
+    PERFORM pg_advisory_xact_lock(hashtext('idsql.table_counter'), initialize_table.tbl::oid::integer);
     EXECUTE format('SELECT count(*), max(%I) FROM %s', initialize_table.id_column, initialize_table.tbl)
        INTO v_count, v_max;
     v_next := greatest(v_count + 1, coalesce(v_max, 0) + 1, initialize_table.initial_value);
@@ -97,11 +100,39 @@ BEGIN
     UPDATE idsql.table_counter AS c
        SET id_column = initialize_table.id_column,
            initial_value = initialize_table.initial_value,
-           last_value = greatest(c.last_value, v_next - 1),
            updated_at = now()
      WHERE c.table_name = initialize_table.tbl
-    RETURNING c.last_value + 1 INTO v_next;
-    RETURN v_next;
+    RETURNING c.seq INTO v_seq;
+    IF FOUND THEN
+        PERFORM idsql._advance_sequence(v_seq, v_next - 1);
+        RETURN coalesce(pg_sequence_last_value(v_seq), 0) + 1;
+    END IF;
+
+    -- The name carries the OID, which no live relation shares; a sequence of that name that
+    -- another counter uses (a dump restored with new OIDs) gets a suffix.
+    v_seq_name := format('table_%s_seq', initialize_table.tbl::oid);
+    FOR i IN 2..1000 LOOP
+        EXIT WHEN NOT EXISTS (SELECT FROM idsql.table_counter AS c
+                               WHERE c.seq = to_regclass(format('idsql.%I', v_seq_name)));
+        v_seq_name := format('table_%s_%s_seq', initialize_table.tbl::oid, i);
+    END LOOP;
+    v_seq := to_regclass(format('idsql.%I', v_seq_name));
+    IF v_seq IS NULL THEN
+        EXECUTE format('CREATE SEQUENCE idsql.%I AS bigint MINVALUE 1 START 1 NO CYCLE', v_seq_name);
+        v_seq := to_regclass(format('idsql.%I', v_seq_name));
+        -- Invisible to other sessions until commit: nobody can be taking values from it yet.
+        PERFORM setval(v_seq, greatest(v_next - 1, 1), v_next > 1);
+    ELSE
+        PERFORM idsql._advance_sequence(v_seq, v_next - 1);
+    END IF;
+    EXECUTE format('COMMENT ON SEQUENCE %s IS %L', v_seq,
+                   format('IDs of table %s (see idsql.table_counter).', initialize_table.tbl));
+    -- ON CONFLICT: under REPEATABLE READ a row another session committed after our snapshot
+    -- makes this a serialization failure (40001) instead of a unique violation.
+    INSERT INTO idsql.table_counter (table_name, id_column, initial_value, seq)
+    VALUES (initialize_table.tbl, initialize_table.id_column, initialize_table.initial_value, v_seq)
+    ON CONFLICT (table_name) DO NOTHING;
+    RETURN coalesce(pg_sequence_last_value(v_seq), 0) + 1;
 END
 $$;
 

@@ -10,8 +10,9 @@ AS $$
  * insert_with_retry('feedback', '{"rating": 5}') -> {"id": 8, "rating": 5, ...}.
  *
  * An ID found taken (a row inserted with an explicit ID that next_id() could
- * not see yet) is skipped: the counter re-syncs from max(id) and the next ID
- * is tried, up to retry_attempts IDs in all, without a subtransaction. When
+ * not see yet) is skipped: the next value of the table's sequence is tried,
+ * past max(id), up to retry_attempts IDs in all, without a subtransaction.
+ * Concurrent callers never wait for each other; a rollback leaves a hole. When
  * every attempt fails, raises ID101 naming the table and the attempts.
  * Unknown columns, the ID column, generated columns and values of the wrong
  * type are errors, never silently dropped.
@@ -23,11 +24,13 @@ BEGIN
     v_row := idsql._insert_with_retry(insert_with_retry.tbl, insert_with_retry.data,
                                       insert_with_retry.retry_attempts);
     IF v_row IS NULL THEN
-        SELECT c.last_value INTO v_last FROM idsql.table_counter AS c WHERE c.table_name = insert_with_retry.tbl;
+        SELECT pg_sequence_last_value(c.seq) INTO v_last
+          FROM idsql.table_counter AS c
+         WHERE c.table_name = insert_with_retry.tbl;
         RAISE EXCEPTION 'could not insert into "%" after % attempt%', insert_with_retry.tbl,
             insert_with_retry.retry_attempts, CASE WHEN insert_with_retry.retry_attempts = 1 THEN '' ELSE 's' END
             USING ERRCODE = 'ID101',  -- retries_exhausted
-                  DETAIL = format('Every ID tried was already taken; the last one was %s.', v_last),
+                  DETAIL = format('Every ID tried was already taken; the table''s sequence is at %s.', v_last),
                   HINT = 'Retry, or raise retry_attempts; if it recurs, look for a writer that inserts explicit IDs into the table.';
     END IF;
     RETURN v_row;

@@ -8,14 +8,16 @@ AS $$
  * Return the next ID of a table; a table used for the first time is
  * registered with initialize_table(tbl) (column id, initial value 1).
  *
- * One UPDATE of the counter row, which stays locked until the caller's
- * transaction ends: concurrent callers for one table queue, a rollback gives
- * the number back, and no ID is issued twice. Then max(id) (an index lookup)
- * moves the counter past any row inserted with an explicit ID since, so a
+ * nextval() on the table's sequence: concurrent callers never wait for each
+ * other, no ID is issued twice (a sequence is not rolled back, and it is
+ * WAL-logged ahead of the values it hands out, so a crash cannot reissue
+ * one), and a rollback leaves a hole, as in any serial column. Then max(id) (an index lookup) moves the sequence past any row
+ * inserted with an explicit ID since, forward only (_advance_sequence), so a
  * manual insert of 100 makes the next ID 101. Rows other transactions have not
  * committed yet are invisible to max(); insert_with_retry handles those.
  */
 DECLARE
+    v_seq regclass;
     v_column name;
     v_next bigint;
     v_max bigint;
@@ -26,25 +28,22 @@ BEGIN
                   HINT = 'Pass the table, e.g. next_id(''chat_history'').';
     END IF;
     LOOP
-        UPDATE idsql.table_counter AS c
-           SET last_value = c.last_value + 1,
-               updated_at = now()
-         WHERE c.table_name = next_id.tbl
-        RETURNING c.id_column, c.last_value INTO v_column, v_next;
+        SELECT c.seq, c.id_column INTO v_seq, v_column
+          FROM idsql.table_counter AS c
+         WHERE c.table_name = next_id.tbl;
         EXIT WHEN FOUND;
         PERFORM idsql.initialize_table(next_id.tbl);
     END LOOP;
 
+    v_next := nextval(v_seq);
     EXECUTE format('SELECT max(%I) FROM %s', v_column, next_id.tbl) INTO v_max;
     IF v_max >= v_next THEN
-        v_next := v_max + 1;
-        UPDATE idsql.table_counter AS c
-           SET last_value = v_next
-         WHERE c.table_name = next_id.tbl;
+        PERFORM idsql._advance_sequence(v_seq, v_max);
+        v_next := nextval(v_seq);
     END IF;
     RETURN v_next;
 END
 $$;
 
 COMMENT ON FUNCTION idsql.next_id(regclass) IS
-'Return the next ID of a table, past every ID issued and every ID in the table; registers the table on first use.';
+'Return the next ID of a table from its sequence, past every ID in the table; never waits; registers the table on first use.';
