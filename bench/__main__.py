@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwrote {args.output} in {time.perf_counter() - clock:.0f} s")
     for section in sections:
         for c in section.comparisons:
-            print(f"  {c.verdict}  {c.ratio:8.2f}x (target {c.target:g}x)  {c.name}")
+            print(f"  {c.verdict:<4}  {c.ratio:8.2f}x (target {c.target_cell})  {c.name}")
     return 0
 
 

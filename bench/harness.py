@@ -416,7 +416,7 @@ class Comparison:
     name: str
     subject: Measure
     reference: Measure
-    target: float  # the spec's minimum ratio
+    target: float  # the spec's minimum ratio; 0 for a reference row the spec sets no target for
     note: str = ""
 
     @property
@@ -430,7 +430,13 @@ class Comparison:
 
     @property
     def verdict(self) -> str:
+        if not self.target:
+            return "ref"
         return "PASS" if self.passed else "MISS"
+
+    @property
+    def target_cell(self) -> str:
+        return f"≥ {self.target:g}×" if self.target else "—"
 
 
 @dataclass
@@ -541,7 +547,7 @@ def render(header: Header, sections: Sequence[Section]) -> str:
                 f"| {_cell(c.name)} "
                 f"| {fmt_rate(c.subject.median)} {c.subject.unit} "
                 f"| {_cell(c.reference.label)}: {fmt_rate(c.reference.median)} {c.reference.unit} "
-                f"| {fmt_ratio(c.ratio)} | ≥ {c.target:g}× | **{c.verdict}** |"
+                f"| {fmt_ratio(c.ratio)} | {c.target_cell} | **{c.verdict}** |"
             )
         lines += [""]
         if section.setup:

@@ -145,7 +145,7 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
                 f"`replace_id_everywhere` vs hand-written UPDATEs, {rows:,} rows",
                 measure(rows, 0),
                 measure(rows, 1),
-                0.5,
+                0.0,  # a reference: the spec sets no target against hand-written SQL
                 note=(
                     f"{rows:,} rows: {1e6 / statistics.median(rates[rows][0]):,.2f} µs per row "
                     f"(hand-written {1e6 / statistics.median(rates[rows][1]):,.2f} µs)."
@@ -157,14 +157,15 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
             "linear cost: rows/s at 100,000 rows vs at 10,000 rows",
             measure(SIZES[-1], 0),
             measure(SIZES[1], 0),
-            0.5,
+            0.8,  # as for sequence repair: within 20% of constant cost per row
         )
     )
     section.notes += [
         "Both sides rewrite the same rows in one statement; the difference is what idsql adds: the "
         "catalog walk, the checks before writing (collision, mapping, unsafe keys), the sync queue scan, "
-        "the mapping, the change log and the NOTIFY. The vs-hand-written and linearity targets (0.5×) "
-        "are ours; the spec sets the 200 ms budget. At 1,000 rows the fixed cost per call (checks, "
+        "the mapping, the change log and the NOTIFY. The hand-written rows are references without a "
+        "target; the linearity bar (0.8×, as for sequence repair) is ours; the spec sets the 200 ms "
+        "budget. At 1,000 rows the fixed cost per call (checks, "
         "catalog, queue, log) is a visible share; from 10,000 rows on the rows dominate.",
         "Every rewritten child row is a new row version whose foreign-key column is indexed, so the "
         "update is never HOT and each row also runs PostgreSQL's foreign-key check on the new value.",
