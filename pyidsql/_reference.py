@@ -12,6 +12,7 @@ them with what this module renders.
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import re
 import sys
@@ -152,7 +153,28 @@ def render_python() -> str:
         lines += [f"### `{name}`", "", "```python", f"{kind} {name}{_signature(obj)}", "```", "", _doc(obj), ""]
     twins = sorted(n for n, o in vars(pyidsql.aio).items() if inspect.iscoroutinefunction(o) and not n.startswith("_"))
     lines += ["## `pyidsql.aio`", "", "Async twins: " + ", ".join(f"`{n}`" for n in twins) + ".", ""]
+    lines += _module_section("pyidsql.sa", "SQLAlchemy 2 helpers: columns, the state-version mixin, error mapping.")
+    lines += _module_section(
+        "pyidsql.testing",
+        "The pytest plugin (`pytest -p pyidsql.testing`): its fixtures, and helpers for pytest-postgresql.",
+    )
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _module_section(name: str, intro: str) -> list[str]:
+    """Return the reference of the public functions, classes and fixtures defined in module *name*."""
+    module = importlib.import_module(name)
+    lines = [f"## `{name}`", "", intro, ""]
+    for attr, obj in sorted(vars(module).items(), key=lambda item: item[0].lower()):
+        target = getattr(obj, "__wrapped__", obj)  # a pytest fixture wraps its function
+        if attr.startswith(("_", "pytest_")) or getattr(target, "__module__", None) != name:
+            continue
+        if not (inspect.isclass(target) or inspect.isfunction(target)):
+            continue
+        fixture = type(obj).__module__ == "_pytest.fixtures"
+        kind = "class" if inspect.isclass(target) else "fixture" if fixture else "def"
+        lines += [f"### `{attr}`", "", "```python", f"{kind} {attr}{_signature(target)}", "```", "", _doc(obj), ""]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
