@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -56,6 +57,11 @@ class OrderLine(Base):
 # Triggers come with the tables: create_all() enables state versions right after each CREATE TABLE.
 state_versioned(Order.__table__, history=True)  # type: ignore[arg-type]
 state_versioned(OrderLine.__table__, parent="order", history=True)  # type: ignore[arg-type]
+
+
+def engine_for(dsn: str) -> sa.Engine:
+    """Return an engine on *dsn*, a libpq conninfo or a postgresql:// URL (what ``pyidsql up`` prints)."""
+    return sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn))
 
 
 def setup(engine: sa.Engine) -> None:
@@ -140,11 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dsn", required=True, help="libpq conninfo or postgresql:// URL")
     args = parser.parse_args(argv)
-    url = args.dsn if "://" in args.dsn else ""
-    engine = sa.create_engine(
-        url.replace("postgresql://", "postgresql+psycopg://", 1) if url else "postgresql+psycopg://",
-        connect_args={} if url else {"conninfo": args.dsn},
-    )
+    engine = engine_for(args.dsn)
     setup(engine)
     with Session(engine) as session, session.begin():
         customer = create_customer(session, "Ada Lovelace")

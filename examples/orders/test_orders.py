@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,6 +14,8 @@ from examples.orders.app import (
     catch_up,
     change_quantity,
     create_customer,
+    engine_for,
+    main,
     order_version,
     setup,
     sync_order,
@@ -25,7 +26,7 @@ from pyidsql.errors import StaleVersion
 
 @pytest.fixture
 def engine(idsql_dsn: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(idsql_dsn))
+    engine = engine_for(idsql_dsn)
     setup(engine)
     yield engine
     engine.dispose()
@@ -47,6 +48,7 @@ def test_orders_offline_order_is_synced_versioned_and_guarded(engine: sa.Engine)
         assert [line.order_id for line in lines] == [order_id, order_id]
         first_id, first_version = lines[0].line_id, lines[0].state_version
         seen = order_version(session, order_id)
+    assert (seen, first_version) == (2, 2)  # created at 1, then the ID replacement: one change
 
     with Session(engine) as session, session.begin():
         change_quantity(session, first_id, 3, seen_version=first_version)
@@ -64,3 +66,12 @@ def test_orders_offline_order_is_synced_versioned_and_guarded(engine: sa.Engine)
         change_quantity(session, first_id, 9, seen_version=first_version)  # written before the change above
     with Session(engine) as session:
         assert session.get_one(OrderLine, first_id).quantity == 3
+
+
+def test_orders_main_walks_through_once(idsql_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["--dsn", idsql_dsn])
+    out = capsys.readouterr().out
+    assert "customer CUS-AAA0001; order taken offline as " in out
+    assert "-> ORD-AAA0001, version 2" in out  # the replacement is a change too
+    assert "version 2 -> 3: [('order_line', 'changed')]" in out
+    assert "refused: stale state_version in update of public.order_line" in out
