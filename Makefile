@@ -16,7 +16,7 @@ PYTEST_ARGS ?= -ra
 # Options for make bench, e.g. BENCH_ARGS='--only sequences --rounds 3'.
 BENCH_ARGS ?=
 # Python folders to lint; those not created yet are left out.
-LINT_PY := $(wildcard pyidsql tests bench)
+LINT_PY := $(wildcard pyidsql tests bench examples)
 PG15_BINDIR ?= /usr/lib/postgresql/15/bin
 
 .PHONY: help venv system-deps bench-deps lint test test-15 test-18 demo bench docs dist db-fix-sequences clean

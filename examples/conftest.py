@@ -1,0 +1,3 @@
+"""The examples use pyidsql's own pytest plugin, as an application's tests would."""
+
+pytest_plugins = ["pyidsql.testing"]
