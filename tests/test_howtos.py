@@ -4,7 +4,9 @@ Convention of the guides in ``docs/howto/``:
 
 - A block fenced as ```` ```sql ```` is run: all the blocks of one guide, in order, each sent as
   one string on one autocommit connection to a fresh clone of the idsql template. A guide's SQL
-  must therefore work top to bottom in one database, creating the tables it needs.
+  must therefore work top to bottom in one database, creating the tables it needs. A block of
+  several statements is sent in one simple-protocol query, so it is one transaction (as with
+  ``psql -c``); the guides rely on that where a transaction is one version.
 - Anything that must not be run (an expected error with its real output, shell, psql output) is
   fenced with another language: ```` ```text ````, ```` ```sh ````, ```` ```python ````.
 - A ```` ```sql ```` block right after the line ``<!-- howto: skip -->`` is shown but not run.
@@ -50,6 +52,6 @@ def test_howto_sql_runs(guide: Path, dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         for number, block in enumerate(sql_blocks(guide.read_text()), start=1):
             try:
-                conn.execute(block)  # type: ignore[call-overload]
+                conn.execute(block)  # type: ignore[arg-type]
             except psycopg.Error as exc:
                 pytest.fail(f"{guide.name}, SQL block {number} failed: {exc}\n{block}")
