@@ -130,7 +130,7 @@ def _signature(obj: Any) -> str:
 
 
 def render_python() -> str:
-    """Return docs/python-reference.md from ``pyidsql.__all__`` and ``pyidsql.aio``."""
+    """Return docs/python-reference.md: ``pyidsql.__all__``, ``pyidsql.aio``, ``pyidsql.sa``, ``pyidsql.testing``."""
     import pyidsql
     import pyidsql.aio
 
@@ -149,8 +149,7 @@ def render_python() -> str:
         obj = getattr(pyidsql, name)
         if inspect.ismodule(obj) or not (inspect.isclass(obj) or callable(obj)):
             continue
-        kind = "class" if inspect.isclass(obj) else "def"
-        lines += [f"### `{name}`", "", "```python", f"{kind} {name}{_signature(obj)}", "```", "", _doc(obj), ""]
+        lines += _entry(name, "class" if inspect.isclass(obj) else "def", obj)
     twins = sorted(n for n, o in vars(pyidsql.aio).items() if inspect.iscoroutinefunction(o) and not n.startswith("_"))
     lines += ["## `pyidsql.aio`", "", "Async twins: " + ", ".join(f"`{n}`" for n in twins) + ".", ""]
     lines += _module_section("pyidsql.sa", "SQLAlchemy 2 helpers: columns, the state-version mixin, error mapping.")
@@ -172,9 +171,14 @@ def _module_section(name: str, intro: str) -> list[str]:
         if not (inspect.isclass(target) or inspect.isfunction(target)):
             continue
         fixture = type(obj).__module__ == "_pytest.fixtures"
-        kind = "class" if inspect.isclass(target) else "fixture" if fixture else "def"
-        lines += [f"### `{attr}`", "", "```python", f"{kind} {attr}{_signature(target)}", "```", "", _doc(obj), ""]
+        lines += _entry(attr, "class" if inspect.isclass(target) else "fixture" if fixture else "def", obj, target)
     return lines
+
+
+def _entry(name: str, kind: str, obj: Any, target: Any = None) -> list[str]:
+    """Return one reference entry: heading, signature of *target* (default *obj*), docstring of *obj*."""
+    signature = _signature(obj if target is None else target)
+    return [f"### `{name}`", "", "```python", f"{kind} {name}{signature}", "```", "", _doc(obj), ""]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,9 +9,8 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from test_install import AlembicApp, _psql, _run_psql
+from test_install import AlembicApp, _psql, _run_psql, _status
 
 from pyidsql import __version__
 
@@ -45,13 +44,6 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin"
 
 
-def _status(dsn: str) -> tuple[Any, ...] | None:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        if not conn.execute("SELECT to_regclass('idsql.installation') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
-            return None
-        return conn.execute("SELECT version, channel FROM idsql.installation").fetchone()
-
-
 def test_wheel_imports_pyidsql_from_the_wheel_with_its_sql(wheel_env: Path) -> None:
     out = _run(wheel_env / "python", "-c",
                "import pyidsql, pyidsql._resources as r, pyidsql.alembic as a; "
@@ -73,10 +65,11 @@ def test_wheel_installs_through_every_channel(wheel_env: Path, pg_server: Any, e
 
     # 1. the CLI
     assert _run(pyidsql_cmd, "install", "--dsn", empty_dsn, cwd=tmp_path) == f"idsql {__version__} installed\n"
-    assert _status(empty_dsn) == (__version__, "cli")
+    st = _status(empty_dsn)
+    assert (st.version, st.channel) == (__version__, "cli")
     assert _run(pyidsql_cmd, "next-id", "CUS", "--dsn", empty_dsn, cwd=tmp_path) == "CUS-AAA0001\n"
     _run(pyidsql_cmd, "uninstall", "--dsn", empty_dsn, cwd=tmp_path)
-    assert _status(empty_dsn) is None
+    assert not _status(empty_dsn).installed
 
     # 2. the psql script printed by the installed command: the same script as this checkout's
     script = tmp_path / "idsql.sql"
@@ -84,13 +77,15 @@ def test_wheel_installs_through_every_channel(wheel_env: Path, pg_server: Any, e
     assert script.read_text() == _run(sys.executable, "-m", "pyidsql", "sql", cwd=REPO)
     result = _run_psql(_psql(pg_server), empty_dsn, script)
     assert result.returncode == 0, result.stderr
-    assert _status(empty_dsn) == (__version__, "psql")
+    st = _status(empty_dsn)
+    assert (st.version, st.channel) == (__version__, "psql")
     _run(pyidsql_cmd, "uninstall", "--dsn", empty_dsn, cwd=tmp_path)
 
     # 3. Alembic, in a new project that names the shipped revisions as a package resource
     app = AlembicApp(tmp_path / "app", empty_dsn, "pyidsql:migrations/versions", python=str(wheel_env / "python"))
     app("upgrade", "heads")
-    assert _status(empty_dsn) == (__version__, "alembic")
+    st = _status(empty_dsn)
+    assert (st.version, st.channel) == (__version__, "alembic")
 
 
 USER_TEST = '''
