@@ -21,6 +21,10 @@ JUSTIFIED: dict[tuple[str, str], str] = {
         "the generator 'default' evaluates the key column's DEFAULT expression, read from pg_attrdef "
         "(written by the table's owner in its DDL), never text from the caller"
     ),
+    ("idsql._insert_with_retry(regclass,jsonb,integer)", "text type variable is not sanitized"): (
+        "v_columns and v_values are built by format() with %I from pg_attribute.attname (the keys of data "
+        "are only matched against it), and v_stmt is a fixed prefix and an md5; data goes in through %L"
+    ),
     ("idsql._state_version_touch(regclass,jsonb[])", "text type variable is not sanitized"): (
         "v_match is built by format() from %I-quoted key columns and a regclass; the keys are bound as $1"
     ),

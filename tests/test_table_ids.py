@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from psycopg import errors as pg_errors
+from psycopg import sql
 from sqlalchemy.orm import Session
 
 import pyidsql
@@ -346,6 +348,112 @@ def test_insert_with_retry_through_sqlalchemy(dsn: str) -> None:
             assert c.execute(sa.text("SELECT body FROM note WHERE id = 1")).scalar_one() == "empty"
     finally:
         engine.dispose()
+
+
+# -- insert_with_retry and next_id: the statements they prepare ------------------------------
+
+
+def prepared(conn: Conn) -> list[str]:
+    """Return the statements idsql prepared in this session, by kind: ['insert', 'next', ...]."""
+    return [r[0] for r in conn.execute(
+        "SELECT split_part(name, '_', 2) FROM pg_prepared_statements WHERE name LIKE 'idsql\\_%' ORDER BY 1"
+    )]
+
+
+def test_insert_with_retry_prepares_once_per_table_and_keys(chat: Conn) -> None:
+    for n in range(3):
+        pyidsql.insert_with_retry(chat, "chat_history", {"user_id": f"u{n}", "query": "q"})
+    assert prepared(chat) == ["insert"]
+    # The same keys in another order are the same statement; other keys are another.
+    pyidsql.insert_with_retry(chat, "chat_history", {"query": "q", "user_id": "u3"})
+    row = pyidsql.insert_with_retry(chat, "chat_history", {"user_id": "u4"})
+    assert (row["id"], row["query"]) == (5, None)
+    assert pyidsql.next_id(chat, "chat_history") == 6
+    assert prepared(chat) == ["insert", "insert", "next"]
+    # A statement prepared for valid keys does not let unknown ones through later.
+    with pytest.raises(pg_errors.UndefinedColumn, match='column "usr"'), chat.transaction():
+        pyidsql.insert_with_retry(chat, "chat_history", {"usr": "u"})
+    assert ids(chat) == [1, 2, 3, 4, 5]
+
+
+def test_insert_with_retry_prepares_again_after_deallocate_and_discard(chat: Conn) -> None:
+    assert pyidsql.insert_with_retry(chat, "chat_history", {"user_id": "a"})["id"] == 1
+    assert pyidsql.next_id(chat, "chat_history") == 2
+    chat.execute("DEALLOCATE ALL")
+    assert prepared(chat) == []
+    assert pyidsql.insert_with_retry(chat, "chat_history", {"user_id": "b"})["id"] == 3
+    assert pyidsql.next_id(chat, "chat_history") == 4
+    assert prepared(chat) == ["insert", "next"]
+
+
+def test_insert_with_retry_prepared_in_a_rolled_back_transaction(connect: Any) -> None:
+    c = connect()
+    c.execute(CHAT_HISTORY)
+    pyidsql.initialize_table(c, "chat_history")
+    c.commit()
+    pyidsql.insert_with_retry(c, "chat_history", {"user_id": "gone"})
+    c.rollback()  # the statement outlives the transaction, the row does not
+    assert prepared(c) == ["insert"]
+    assert pyidsql.insert_with_retry(c, "chat_history", {"user_id": "kept"})["id"] == 2
+    c.commit()
+    assert [r[0] for r in c.execute("SELECT user_id FROM chat_history")] == ["kept"]
+    # A table registered in a transaction that rolls back takes its sequence with it; the
+    # statement prepared for it finds the new one of the same name.
+    c.execute("CREATE TABLE feedback (id integer PRIMARY KEY, rating integer)")
+    c.commit()
+    assert pyidsql.insert_with_retry(c, "feedback", {"rating": 1})["id"] == 1
+    c.rollback()
+    assert pyidsql.insert_with_retry(c, "feedback", {"rating": 2})["id"] == 1
+    c.commit()
+    assert pyidsql.insert_with_retry(c, "feedback", {"rating": 3})["id"] == 2
+
+
+def test_insert_with_retry_follows_the_table_after_ddl(chat: Conn) -> None:
+    data = {"user_id": "u", "query": "q"}
+    assert pyidsql.insert_with_retry(chat, "chat_history", data)["id"] == 1
+    chat.execute("ALTER TABLE chat_history ADD COLUMN lang text NOT NULL DEFAULT 'en'")
+    assert pyidsql.insert_with_retry(chat, "chat_history", data)["lang"] == "en"
+    chat.execute("ALTER TABLE chat_history RENAME TO conversation")
+    assert pyidsql.insert_with_retry(chat, "conversation", data)["id"] == 3
+    with pytest.raises(pg_errors.UndefinedTable), chat.transaction():
+        pyidsql.insert_with_retry(chat, "chat_history", data)
+    # A column the prepared statement names is gone: PostgreSQL says so, nothing is inserted.
+    chat.execute("ALTER TABLE conversation DROP COLUMN query")
+    with pytest.raises(pg_errors.UndefinedColumn, match='"query"'), chat.transaction():
+        pyidsql.insert_with_retry(chat, "conversation", data)
+    row = pyidsql.insert_with_retry(chat, "conversation", {"user_id": "v"})
+    assert ids(chat, "conversation") == [1, 2, 3, row["id"]] and row["id"] > 3
+
+
+def test_insert_with_retry_registered_id_column_dropped(chat: Conn) -> None:
+    chat.execute("CREATE TABLE log (log_id integer UNIQUE, id integer, msg text)")
+    pyidsql.initialize_table(chat, "log", id_column="log_id")
+    assert pyidsql.insert_with_retry(chat, "log", {"msg": "a"})["log_id"] == 1
+    chat.execute("ALTER TABLE log DROP COLUMN log_id")
+    dropped = r'column "log_id" of relation "public\.log" does not exist'
+    with pytest.raises(pg_errors.UndefinedColumn, match=dropped) as excinfo, chat.transaction():
+        pyidsql.insert_with_retry(chat, "log", {"msg": "b"})
+    assert excinfo.value.diag.message_hint is not None
+    assert scalar(chat, "SELECT count(*) FROM log") == 1
+
+
+def test_insert_with_retry_prepared_statement_runs_with_the_callers_privileges(connect: Any) -> None:
+    role = f"idsql_test_reader_{uuid.uuid4().hex[:8]}"
+    c = connect(autocommit=True)
+    c.execute(CHAT_HISTORY)
+    c.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
+    try:
+        grants = "GRANT USAGE ON SCHEMA idsql TO {0}; GRANT SELECT ON idsql.table_counter, chat_history TO {0}"
+        c.execute(sql.SQL(grants).format(sql.Identifier(role)))
+        assert pyidsql.insert_with_retry(c, "chat_history", {"user_id": "owner"})["id"] == 1
+        c.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        with pytest.raises(pg_errors.InsufficientPrivilege, match="chat_history"):
+            pyidsql.insert_with_retry(c, "chat_history", {"user_id": "reader"})
+        c.execute("RESET ROLE")
+        assert ids(c) == [1]
+    finally:
+        c.execute("RESET ROLE")
+        c.execute(sql.SQL("DROP OWNED BY {0}; DROP ROLE {0}").format(sql.Identifier(role)))
 
 
 # -- initialize_table: what it refuses ---------------------------------------------------------

@@ -15,23 +15,33 @@ AS $$
  * jsonb_populate_record over the table's row type; columns not in data get
  * their defaults. A taken ID is detected with ON CONFLICT (id) DO NOTHING, no
  * subtransaction: ON CONFLICT waits for the transaction that holds the ID, and
- * the next next_id() call sees that row through max(id) and skips past it
- * (and further on repeated conflicts: see the loop).
+ * the next attempt sees that row through max(id) and skips past it (and
+ * further on repeated conflicts: see the loop).
  * A conflict on any other unique constraint raises 23505 as a plain INSERT
  * would: retrying could never help.
+ *
+ * The INSERT is prepared once per session for each table and set of keys, as
+ * a statement named idsql_insert_<md5 of what its text depends on>, and runs
+ * through EXECUTE with data as a quoted literal: planning the INSERT and
+ * checking the keys against the catalog on every call cost several times the
+ * INSERT itself. A statement is only ever run for the key it was prepared
+ * for; one dropped by DEALLOCATE or DISCARD is prepared again. A table
+ * altered later re-plans its statements as PostgreSQL always does, and a
+ * column dropped or renamed since is then reported by PostgreSQL itself
+ * (42703).
  */
 DECLARE
     v_column name;
     v_seq regclass;
+    v_always boolean;
+    v_stmt text;
     v_unknown text;
     v_generated text;
-    v_always text;
+    v_identity text;
     v_has_id boolean;
     v_columns text;
     v_values text;
-    v_sql text;
     v_row jsonb;
-    v_id bigint;
 BEGIN
     IF _insert_with_retry.tbl IS NULL OR _insert_with_retry.data IS NULL THEN
         RAISE EXCEPTION 'tbl and data must not be NULL'
@@ -51,70 +61,86 @@ BEGIN
                   HINT = 'Pass 1 or more; the default is 3.';
     END IF;
 
-    SELECT c.id_column, c.seq INTO v_column, v_seq
-      FROM idsql.table_counter AS c
-     WHERE c.table_name = _insert_with_retry.tbl;
-    IF NOT FOUND THEN
+    LOOP
+        SELECT c.id_column, c.seq, a.attidentity = 'a' INTO v_column, v_seq, v_always
+          FROM idsql.table_counter AS c
+          LEFT JOIN pg_attribute AS a
+            ON a.attrelid = c.table_name AND a.attname = c.id_column AND NOT a.attisdropped
+         WHERE c.table_name = _insert_with_retry.tbl;
+        EXIT WHEN FOUND;
         PERFORM idsql.initialize_table(_insert_with_retry.tbl);
-        v_column := 'id';
-        SELECT c.seq INTO STRICT v_seq FROM idsql.table_counter AS c WHERE c.table_name = _insert_with_retry.tbl;
-    END IF;
-
-    SELECT string_agg(format('"%s"', k.key), ', ' ORDER BY k.key) FILTER (WHERE a.attname IS NULL),
-           string_agg(format('"%s"', k.key), ', ' ORDER BY k.key) FILTER (WHERE a.attgenerated <> ''),
-           string_agg(format('"%s"', k.key), ', ' ORDER BY k.key)
-               FILTER (WHERE a.attidentity = 'a' AND a.attname <> v_column),
-           coalesce(bool_or(a.attname = v_column), false),
-           string_agg(format(', %I', a.attname), '' ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL),
-           string_agg(format(', r.%I', a.attname), '' ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL)
-      INTO v_unknown, v_generated, v_always, v_has_id, v_columns, v_values
-      FROM jsonb_object_keys(_insert_with_retry.data) AS k (key)
-      LEFT JOIN pg_attribute AS a
-        ON a.attrelid = _insert_with_retry.tbl AND a.attname::text = k.key
-       AND a.attnum > 0 AND NOT a.attisdropped;
-    IF v_unknown IS NOT NULL THEN
-        RAISE EXCEPTION '%', CASE WHEN strpos(v_unknown, ', ') > 0
-                                  THEN format('columns %s of relation "%s" do not exist', v_unknown, _insert_with_retry.tbl)
-                                  ELSE format('column %s of relation "%s" does not exist', v_unknown, _insert_with_retry.tbl)
-                             END
+    END LOOP;
+    IF v_always IS NULL THEN
+        RAISE EXCEPTION 'column "%" of relation "%" does not exist', v_column, _insert_with_retry.tbl
             USING ERRCODE = 'undefined_column',
-                  DETAIL = format('Keys of data that are not columns of %s: %s.', _insert_with_retry.tbl, v_unknown),
-                  HINT = 'Use the column names of the table as keys, and remove the others.';
-    END IF;
-    IF v_has_id THEN
-        RAISE EXCEPTION 'data must not contain the ID column "%"', v_column
-            USING ERRCODE = 'ID103',  -- id_in_data
-                  DETAIL = 'insert_with_retry chooses the ID of every row it inserts.',
-                  HINT = format('Remove "%s" from data, or insert the row with a plain INSERT if it needs that ID.',
-                                v_column);
-    END IF;
-    IF coalesce(v_generated, v_always) IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot insert a non-DEFAULT value into column %', coalesce(v_generated, v_always)
-            USING ERRCODE = 'generated_always',
-                  DETAIL = CASE WHEN v_generated IS NOT NULL THEN 'The column is a generated column.'
-                                ELSE 'The column is an identity column defined as GENERATED ALWAYS.' END,
-                  HINT = 'Remove it from data: the database computes its value.';
+                  DETAIL = 'It is the ID column the table was registered with.',
+                  HINT = 'Register the table again with its ID column: initialize_table(tbl, id_column => ...).';
     END IF;
 
-    -- OVERRIDING SYSTEM VALUE lets the ID into a GENERATED ALWAYS identity column; every other
-    -- such column was refused above.
-    v_sql := format(
-        'INSERT INTO %1$s AS t (%2$I%3$s) OVERRIDING SYSTEM VALUE'
-        ' SELECT $2%4$s FROM jsonb_populate_record(NULL::%1$s, $1) AS r'
-        ' ON CONFLICT (%2$I) DO NOTHING RETURNING to_jsonb(t.*)',
-        _insert_with_retry.tbl, v_column, coalesce(v_columns, ''), coalesce(v_values, ''));
+    -- Everything the statement's text depends on names it; jsonb lists an object's keys in one
+    -- fixed order, so the same keys always give the same name.
+    v_stmt := 'idsql_insert_' || md5(jsonb_build_array(
+        _insert_with_retry.tbl::oid, _insert_with_retry.tbl::text, v_column, v_seq::text, v_always,
+        jsonb_path_query_array(_insert_with_retry.data, '$.keyvalue().key'))::text);
+    IF NOT EXISTS (SELECT FROM pg_prepared_statements AS p WHERE p.name = v_stmt) THEN
+        SELECT string_agg(format('"%s"', k.key), ', ' ORDER BY k.key) FILTER (WHERE a.attname IS NULL),
+               string_agg(format('"%s"', k.key), ', ' ORDER BY k.key) FILTER (WHERE a.attgenerated <> ''),
+               string_agg(format('"%s"', k.key), ', ' ORDER BY k.key)
+                   FILTER (WHERE a.attidentity = 'a' AND a.attname <> v_column),
+               coalesce(bool_or(a.attname = v_column), false),
+               string_agg(format(', %I', a.attname), '' ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL),
+               string_agg(format(', r.%I', a.attname), '' ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL)
+          INTO v_unknown, v_generated, v_identity, v_has_id, v_columns, v_values
+          FROM jsonb_object_keys(_insert_with_retry.data) AS k (key)
+          LEFT JOIN pg_attribute AS a
+            ON a.attrelid = _insert_with_retry.tbl AND a.attname::text = k.key
+           AND a.attnum > 0 AND NOT a.attisdropped;
+        IF v_unknown IS NOT NULL THEN
+            RAISE EXCEPTION '%', CASE WHEN strpos(v_unknown, ', ') > 0
+                                      THEN format('columns %s of relation "%s" do not exist', v_unknown, _insert_with_retry.tbl)
+                                      ELSE format('column %s of relation "%s" does not exist', v_unknown, _insert_with_retry.tbl)
+                                 END
+                USING ERRCODE = 'undefined_column',
+                      DETAIL = format('Keys of data that are not columns of %s: %s.', _insert_with_retry.tbl, v_unknown),
+                      HINT = 'Use the column names of the table as keys, and remove the others.';
+        END IF;
+        IF v_has_id THEN
+            RAISE EXCEPTION 'data must not contain the ID column "%"', v_column
+                USING ERRCODE = 'ID103',  -- id_in_data
+                      DETAIL = 'insert_with_retry chooses the ID of every row it inserts.',
+                      HINT = format('Remove "%s" from data, or insert the row with a plain INSERT if it needs that ID.',
+                                    v_column);
+        END IF;
+        IF coalesce(v_generated, v_identity) IS NOT NULL THEN
+            RAISE EXCEPTION 'cannot insert a non-DEFAULT value into column %', coalesce(v_generated, v_identity)
+                USING ERRCODE = 'generated_always',
+                      DETAIL = CASE WHEN v_generated IS NOT NULL THEN 'The column is a generated column.'
+                                    ELSE 'The column is an identity column defined as GENERATED ALWAYS.' END,
+                      HINT = 'Remove it from data: the database computes its value.';
+        END IF;
+        -- OVERRIDING SYSTEM VALUE lets the ID into a GENERATED ALWAYS identity column, and is only
+        -- written then, so that PostgreSQL itself refuses any other such column.
+        EXECUTE format(
+            'PREPARE %1$I (jsonb) AS INSERT INTO %2$s AS t (%3$I%4$s)%5$s'
+            ' SELECT idsql._take_table_id(%6$L, (SELECT max(%3$I) FROM %2$s))%7$s'
+            ' FROM jsonb_populate_record(NULL::%2$s, $1) AS r'
+            ' ON CONFLICT (%3$I) DO NOTHING RETURNING to_jsonb(t.*)',
+            v_stmt, _insert_with_retry.tbl, v_column, coalesce(v_columns, ''),
+            CASE WHEN v_always THEN ' OVERRIDING SYSTEM VALUE' ELSE '' END, v_seq, coalesce(v_values, ''));
+    END IF;
+
     FOR v_attempt IN 1.._insert_with_retry.retry_attempts LOOP
-        v_id := idsql.next_id(_insert_with_retry.tbl);
-        EXECUTE v_sql INTO v_row USING _insert_with_retry.data, v_id;
+        EXECUTE format('EXECUTE %I (%L)', v_stmt, _insert_with_retry.data) INTO v_row;
         IF v_row IS NOT NULL THEN
             RETURN v_row;
         END IF;
         -- Taken: explicit IDs are being written right at the head of the table, where the
         -- sequence hands out its values, and a gap costs nothing while another collision costs an
-        -- attempt. So the n-th retry starts 4^n IDs past the taken one (4, 16, 64, ..., capped well
-        -- inside what _advance_sequence burns without a lock), and past max(id) (next_id).
+        -- attempt. So the n-th retry starts 4^n IDs past the taken one (currval: the ID this
+        -- attempt tried; 4, 16, 64, ..., capped well inside what _advance_sequence burns without
+        -- a lock), and past max(id).
         IF v_attempt < _insert_with_retry.retry_attempts THEN
-            PERFORM idsql._advance_sequence(v_seq, v_id + (4 ^ least(v_attempt, 7))::bigint - 1);
+            PERFORM idsql._advance_sequence(v_seq, currval(v_seq) + (4 ^ least(v_attempt, 7))::bigint - 1);
         END IF;
         UPDATE idsql.table_counter AS c
            SET conflicts = c.conflicts + 1

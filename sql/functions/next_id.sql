@@ -11,16 +11,20 @@ AS $$
  * nextval() on the table's sequence: concurrent callers never wait for each
  * other, no ID is issued twice (a sequence is not rolled back, and it is
  * WAL-logged ahead of the values it hands out, so a crash cannot reissue
- * one), and a rollback leaves a hole, as in any serial column. Then max(id) (an index lookup) moves the sequence past any row
- * inserted with an explicit ID since, forward only (_advance_sequence), so a
- * manual insert of 100 makes the next ID 101. Rows other transactions have not
- * committed yet are invisible to max(); insert_with_retry handles those.
+ * one), and a rollback leaves a hole, as in any serial column. max(id) (an
+ * index lookup) moves the sequence past any row inserted with an explicit ID
+ * since, forward only (_take_table_id), so a manual insert of 100 makes the
+ * next ID 101. Rows other transactions have not committed yet are invisible
+ * to max(); insert_with_retry handles those.
+ *
+ * The query is prepared once per session and table (a statement named
+ * idsql_next_<md5>, see insert_with_retry), so a call plans nothing.
  */
 DECLARE
     v_seq regclass;
     v_column name;
+    v_stmt text;
     v_next bigint;
-    v_max bigint;
 BEGIN
     IF next_id.tbl IS NULL THEN
         RAISE EXCEPTION 'tbl must not be NULL'
@@ -35,12 +39,12 @@ BEGIN
         PERFORM idsql.initialize_table(next_id.tbl);
     END LOOP;
 
-    v_next := nextval(v_seq);
-    EXECUTE format('SELECT max(%I) FROM %s', v_column, next_id.tbl) INTO v_max;
-    IF v_max >= v_next THEN
-        PERFORM idsql._advance_sequence(v_seq, v_max);
-        v_next := nextval(v_seq);
+    v_stmt := 'idsql_next_' || md5(jsonb_build_array(next_id.tbl::oid, next_id.tbl::text, v_column, v_seq::text)::text);
+    IF NOT EXISTS (SELECT FROM pg_prepared_statements AS p WHERE p.name = v_stmt) THEN
+        EXECUTE format('PREPARE %I AS SELECT idsql._take_table_id(%L, (SELECT max(%I) FROM %s))',
+                       v_stmt, v_seq, v_column, next_id.tbl);
     END IF;
+    EXECUTE format('EXECUTE %I', v_stmt) INTO v_next;
     RETURN v_next;
 END
 $$;
