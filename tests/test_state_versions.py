@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb
 
 import pyidsql
 import pyidsql.aio
+import pyidsql.install
 from pyidsql import errors
 
 Connect = Callable[..., psycopg.Connection[Any]]
@@ -619,7 +620,7 @@ def test_enable_state_version_alembic_ops_upgrade_and_downgrade(dsn: str, tmp_pa
     assert f"idsql.enable_state_version({entity}" in offline
     alembic("upgrade", "head")
     with psycopg.connect(dsn, autocommit=True) as c:
-        assert c.execute(triggers).fetchone() == (12,)  # 6 per table
+        assert c.execute(triggers).fetchone() == (10,)  # 5 per table
         c.execute("INSERT INTO app.session VALUES ('S')")
         c.execute("INSERT INTO app.\"Entity\" (entity_id, session_id) VALUES ('A', 'S')")
         assert c.execute("SELECT state_version FROM app.session").fetchone() == (2,)
@@ -639,3 +640,27 @@ def test_disable_state_version_alembic_ops_reverse_each_other() -> None:
     assert "idsql.disable_state_version((pg_catalog.quote_ident('app')" in back.to_sql()
     # Names are values: a quote in one is doubled, never closes the literal.
     assert "quote_ident('it''s')" in EnableStateVersionOp("it's").to_sql()
+
+
+# -- install: generated triggers follow the installed version ---------------------------------
+
+
+def test_install_generates_the_triggers_of_enabled_tables_anew(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    # Stand-ins for functions an older idsql generated: a row trigger that counts nothing and a
+    # statement trigger that records nothing. Installing this version writes its own over them.
+    stale = "CREATE OR REPLACE FUNCTION idsql.{}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN {}; END $$"
+    oid = db.execute("SELECT 'entity'::regclass::oid").fetchone()[0]  # type: ignore[index]
+    db.execute(stale.format(f"tg_state_version_row_{oid}", "NEW"))  # type: ignore[arg-type]
+    db.execute(stale.format(f"tg_state_version_after_{oid}", "NULL"))  # type: ignore[arg-type]
+    db.execute("UPDATE entity SET name = 'A2' WHERE entity_id = 'A'")
+    assert (_entities(db)["A"], _session(db)) == (1, 1)
+    db.execute("CREATE TABLE gone (id integer PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1)")
+    db.execute("SELECT idsql.enable_state_version('gone')")
+    db.execute("DROP TABLE gone")  # its configuration row stays behind; the install skips it
+
+    pyidsql.install.install(db)
+    db.execute("UPDATE entity SET name = 'A3' WHERE entity_id = 'A'")
+    assert (_entities(db)["A"], _session(db)) == (2, 2)
+    history = pyidsql.row_history(db, "entity", {"entity_id": "A"})
+    assert [(h.state_version, h.operation, h.row_data["name"]) for h in history][-1] == (2, "UPDATE", "A3")

@@ -12,8 +12,9 @@ AS $$
  *    new parent of a moved row) through _state_version_touch, which locks
  *    them in key order; the parent's own trigger carries it on to the root;
  * 2. records the changed rows in idsql.row_version, if the table keeps history.
- * The transition tables hold changed rows only: suppress_redundant_updates_trigger
- * and the row trigger drop no-op UPDATEs before they are written. The SQL is
+ * The transition tables hold changed rows only: the row trigger (or, on a table
+ * without one, suppress_redundant_updates_trigger) drops no-op UPDATEs before
+ * they are written. The SQL is
  * generated once here, as static SQL in the function, so each session plans it
  * once instead of on every statement.
  */

@@ -25,21 +25,24 @@ BEGIN
     IF v_cfg.parent IS NULL THEN
         RETURN format(
             'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version,'
-            ' root, root_key, root_version, operation, row_data)'
+            ' root, root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
             ' SELECT %1$s::pg_catalog.oid::pg_catalog.regclass, k.key, %3$s, NULL, NULL,'
-            ' %1$s::pg_catalog.oid::pg_catalog.regclass, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r)'
-            ' FROM %5$s CROSS JOIN LATERAL (SELECT %2$s AS key) AS k WHERE %6$s',
+            ' %1$s::pg_catalog.oid::pg_catalog.regclass, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r),'
+            ' k.hash, NULL, k.hash'
+            ' FROM %5$s CROSS JOIN LATERAL (SELECT j.key, pg_catalog.jsonb_hash_extended(j.key, 0) AS hash'
+            ' FROM (SELECT %2$s AS key) AS j) AS k WHERE %6$s',
             p_tbl::oid, v_key, v_version, p_operation, p_from, p_where);
     END IF;
     v_pk := idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'r');
     RETURN format(
         'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version,'
-        ' root, root_key, root_version, operation, row_data)'
-        ' SELECT %1$s::pg_catalog.oid::pg_catalog.regclass, %2$s, %3$s, m.pk, (m.i ->> %9$L)::bigint,'
+        ' root, root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
+        ' SELECT %1$s::pg_catalog.oid::pg_catalog.regclass, w.key, %3$s, m.pk, (m.i ->> %9$L)::bigint,'
         ' %4$s::pg_catalog.oid::pg_catalog.regclass, m.i -> %10$L, (m.i ->> %11$L)::bigint,'
-        ' %5$L, pg_catalog.to_jsonb(r)'
-        ' FROM %6$s CROSS JOIN LATERAL (SELECT %7$s AS pk) AS k'
-        ' CROSS JOIN LATERAL (SELECT k.pk, $1 -> k.pk::text AS i) AS m'
+        ' %5$L, pg_catalog.to_jsonb(r), pg_catalog.jsonb_hash_extended(w.key, 0),'
+        ' pg_catalog.jsonb_hash_extended(m.pk, 0), pg_catalog.jsonb_hash_extended(m.i -> %10$L, 0)'
+        ' FROM %6$s CROSS JOIN LATERAL (SELECT %7$s AS pk, %2$s AS key) AS w'
+        ' CROSS JOIN LATERAL (SELECT w.pk, $1 -> w.pk::text AS i) AS m'
         ' WHERE (%8$s) AND m.i IS NOT NULL',
         p_tbl::oid, v_key, v_version, p_root::oid, p_operation, p_from, v_pk, p_where, 'v', 'rk', 'rv');
 END

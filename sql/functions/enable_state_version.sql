@@ -12,15 +12,12 @@ CREATE OR REPLACE FUNCTION idsql.enable_state_version(
 AS $$
 /*
  * Track changes of a table (idempotent: run it again after a schema change,
- * or to change the settings). Installs:
- * - a row trigger function generated for this table (the version column is
- *   only reachable by name in PL/pgSQL), on BEFORE INSERT (version 1,
- *   timestamps) and BEFORE UPDATE (optimistic-lock check, version bump once
- *   per transaction, updated_at), after PostgreSQL's own
- *   suppress_redundant_updates_trigger, which drops no-op UPDATEs in C;
- * - statement-level AFTER triggers with transition tables, only when there is
- *   a parent to count for or history to keep, calling a function generated
- *   for the table (_state_version_after_function).
+ * or to change the settings): record the configuration in
+ * idsql.state_version_table, then install the triggers and the functions
+ * generated for the table (_state_version_triggers: a row trigger for the
+ * version, the optimistic lock, no-op UPDATEs and timestamps; statement-level
+ * AFTER triggers with transition tables when there is a parent to count for or
+ * history to keep).
  * The parent must be tracked already and versioned; the foreign key to it is
  * found in the catalog (parent_fk names it when there are several) and must
  * reference the parent's primary key. With history, rows present now are
@@ -40,10 +37,6 @@ DECLARE
     v_updated name;
     v_old name;
     v_fn name := format('tg_state_version_row_%s', enable_state_version.tbl::oid)::name;
-    v_fn_sql text;
-    v_touch text;
-    v_after name;
-    v_body text;
     v_map jsonb;
     v_parents jsonb[];
 BEGIN
@@ -175,117 +168,7 @@ BEGIN
             updated_column = excluded.updated_column, history = excluded.history, enabled = true,
             row_function = excluded.row_function, enabled_at = excluded.enabled_at;
 
-    PERFORM idsql._state_version_drop_triggers(enable_state_version.tbl);
-    -- No-op UPDATEs are not written at all (the built-in C trigger compares the
-    -- stored images), so a row written by this transaction is a row it counted.
-    EXECUTE format('CREATE TRIGGER idsql_state_version_noop BEFORE UPDATE ON %s FOR EACH ROW'
-                   ' WHEN (pg_catalog.current_setting(''idsql.state_version_touch'', true) IS DISTINCT FROM ''on'')'
-                   ' EXECUTE FUNCTION pg_catalog.suppress_redundant_updates_trigger()', enable_state_version.tbl);
-    IF v_old IS NOT NULL AND v_old <> v_fn THEN
-        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_old);
-    END IF;
-
-    IF enable_state_version.version_column IS NOT NULL OR v_created IS NOT NULL OR v_updated IS NOT NULL THEN
-        -- The generated function runs once per row of every UPDATE, so it has no SET
-        -- clause: a function with one pays a GUC save and restore on every call, which
-        -- alone costs more than the bump. It resolves nothing through search_path
-        -- instead: every function, operator and type in it is schema-qualified.
-        v_touch := '(pg_catalog.current_setting(''idsql.state_version_touch'', true) OPERATOR(pg_catalog.=) ''on'')';
-        -- %I refuses NULL: each piece is built only for the columns the table has.
-        v_body := E'BEGIN\n    IF TG_OP OPERATOR(pg_catalog.=) ''INSERT'' THEN\n';
-        IF enable_state_version.version_column IS NOT NULL THEN
-            v_body := v_body || format(E'        NEW.%I := 1;\n', enable_state_version.version_column);
-        END IF;
-        IF v_created IS NOT NULL THEN
-            v_body := v_body || format(E'        NEW.%1$I := coalesce(NEW.%1$I, pg_catalog.now());\n', v_created);
-        END IF;
-        IF v_updated IS NOT NULL THEN
-            v_body := v_body || format(E'        NEW.%1$I := coalesce(NEW.%1$I, pg_catalog.now());\n', v_updated);
-        END IF;
-        v_body := v_body || E'        RETURN NEW;\n    END IF;\n';
-        IF enable_state_version.version_column IS NOT NULL THEN
-            -- Optimistic lock: setting the version to anything but its current value is stale.
-            v_body := v_body || format(
-                E'    IF (NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I) IS NOT TRUE\n' ||
-                E'       AND (NEW.%1$I IS NOT NULL OR OLD.%1$I IS NOT NULL) THEN\n' ||
-                E'        PERFORM idsql._raise_stale_version(TG_RELID::pg_catalog.regclass, %2$L, OLD.%1$I, NEW.%1$I);\n' ||
-                E'    END IF;\n',
-                enable_state_version.version_column, enable_state_version.version_column);
-        END IF;
-        IF v_created IS NOT NULL OR v_updated IS NOT NULL THEN
-            -- A change to the timestamps alone is a no-op: not written at all.
-            v_body := v_body || format(
-                E'    IF %1$s THEN\n' ||
-                E'        %2$s\n' ||
-                E'        IF NEW OPERATOR(pg_catalog.*=) OLD AND %3$s IS NOT TRUE THEN\n' ||
-                E'            RETURN NULL;\n' ||
-                E'        END IF;\n' ||
-                E'    END IF;\n',
-                concat_ws(' OR ',
-                          CASE WHEN v_created IS NOT NULL THEN
-                              format('(NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I) IS NOT TRUE', v_created) END,
-                          CASE WHEN v_updated IS NOT NULL THEN
-                              format('(NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I) IS NOT TRUE', v_updated) END),
-                concat_ws(' ',
-                          CASE WHEN v_created IS NOT NULL THEN format('NEW.%1$I := OLD.%1$I;', v_created) END,
-                          CASE WHEN v_updated IS NOT NULL THEN format('NEW.%1$I := OLD.%1$I;', v_updated) END),
-                v_touch);
-        END IF;
-        IF enable_state_version.version_column IS NOT NULL THEN
-            -- Once per transaction: a row this transaction already wrote has counted.
-            -- age() > 0: written before this transaction began, the cheap common case;
-            -- else ask exactly (subtransactions have xids of their own). A parent
-            -- touched again in the same transaction is not written again.
-            v_body := v_body || format(
-                E'    IF pg_catalog.age(OLD.xmin) OPERATOR(pg_catalog.>) 0 OR NOT idsql._own_xid(OLD.xmin) THEN\n' ||
-                E'        NEW.%1$I := OLD.%1$I OPERATOR(pg_catalog.+) 1;\n' ||
-                E'    ELSIF %2$s IS TRUE THEN\n' ||
-                E'        RETURN NULL;\n' ||
-                E'    END IF;\n',
-                enable_state_version.version_column, v_touch);
-        END IF;
-        IF v_updated IS NOT NULL THEN
-            v_body := v_body || format(E'    NEW.%I := pg_catalog.now();\n', v_updated);
-        END IF;
-        v_body := v_body || E'    RETURN NEW;\nEND\n';
-        v_fn_sql := format(
-            E'CREATE OR REPLACE FUNCTION idsql.%I()\n' ||
-            E'    RETURNS trigger\n    LANGUAGE plpgsql\n    VOLATILE\nAS $fn$\n' ||
-            E'/* Row trigger of %s, generated by idsql.enable_state_version(). */\n%s$fn$',
-            v_fn, enable_state_version.tbl, v_body);
-        EXECUTE v_fn_sql;
-        EXECUTE format('COMMENT ON FUNCTION idsql.%I() IS %L', v_fn,
-                       format('Row trigger of %s generated by enable_state_version(): version, timestamps, stale check.',
-                              enable_state_version.tbl));
-        EXECUTE format('CREATE TRIGGER idsql_state_version_init BEFORE INSERT ON %s'
-                       ' FOR EACH ROW EXECUTE FUNCTION idsql.%I()', enable_state_version.tbl, v_fn);
-        EXECUTE format('CREATE TRIGGER idsql_state_version_row BEFORE UPDATE ON %s FOR EACH ROW'
-                       ' EXECUTE FUNCTION idsql.%I()', enable_state_version.tbl, v_fn);
-    ELSIF v_old IS NOT NULL THEN
-        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_old);
-    END IF;
-
-    IF NOT (enable_state_version.parent IS NOT NULL OR enable_state_version.history)
-       AND to_regprocedure(format('idsql.tg_state_version_after_%s()', enable_state_version.tbl::oid)) IS NOT NULL THEN
-        EXECUTE format('DROP FUNCTION idsql.%I()', format('tg_state_version_after_%s', enable_state_version.tbl::oid));
-    END IF;
-    IF enable_state_version.parent IS NOT NULL OR enable_state_version.history THEN
-        -- Generated from the chain as it is now: enable the children again after
-        -- giving one of their ancestors another parent.
-        v_after := idsql._state_version_after_function(enable_state_version.tbl);
-        EXECUTE format('CREATE TRIGGER idsql_state_version_insert AFTER INSERT ON %s'
-                       ' REFERENCING NEW TABLE AS idsql_new'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', enable_state_version.tbl, v_after);
-        -- The old rows of an UPDATE only matter for the parents they leave: a root
-        -- does not pay for a copy of them.
-        EXECUTE format('CREATE TRIGGER idsql_state_version_update AFTER UPDATE ON %s'
-                       ' REFERENCING NEW TABLE AS idsql_new%s'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', enable_state_version.tbl,
-                       CASE WHEN enable_state_version.parent IS NOT NULL THEN ' OLD TABLE AS idsql_old' ELSE '' END, v_after);
-        EXECUTE format('CREATE TRIGGER idsql_state_version_delete AFTER DELETE ON %s'
-                       ' REFERENCING OLD TABLE AS idsql_old'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', enable_state_version.tbl, v_after);
-    END IF;
+    PERFORM idsql._state_version_triggers(enable_state_version.tbl, v_old);
 
     IF enable_state_version.history THEN
         IF enable_state_version.parent IS NOT NULL THEN

@@ -8,15 +8,26 @@ CREATE TABLE IF NOT EXISTS idsql.row_version (
     root regclass NOT NULL,
     root_key jsonb NOT NULL,
     root_version bigint,
-    operation text NOT NULL
-        CONSTRAINT row_version_operation_check CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE', 'MOVE', 'BASELINE')),
+    operation text NOT NULL,
     row_data jsonb NOT NULL,
     changed_at timestamptz NOT NULL DEFAULT now(),
     xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    key_hash bigint GENERATED ALWAYS AS (jsonb_hash_extended(key, 0)) STORED,
-    parent_hash bigint GENERATED ALWAYS AS (jsonb_hash_extended(parent_key, 0)) STORED,
-    root_hash bigint GENERATED ALWAYS AS (jsonb_hash_extended(root_key, 0)) STORED
+    key_hash bigint NOT NULL,
+    parent_hash bigint,
+    root_hash bigint NOT NULL
 );
+
+-- The hashes are written by the triggers' INSERT (idsql._state_version_history), and operation is
+-- only ever one of the values its comment lists: generated columns and a CHECK constraint are
+-- compiled again for every statement that writes the table, which cost a one-row UPDATE of a
+-- table with history more than the history row itself. An install from before keeps its rows
+-- and loses the generation expressions and the constraint here.
+ALTER TABLE idsql.row_version ALTER COLUMN key_hash DROP EXPRESSION IF EXISTS;
+ALTER TABLE idsql.row_version ALTER COLUMN parent_hash DROP EXPRESSION IF EXISTS;
+ALTER TABLE idsql.row_version ALTER COLUMN root_hash DROP EXPRESSION IF EXISTS;
+ALTER TABLE idsql.row_version ALTER COLUMN key_hash SET NOT NULL;
+ALTER TABLE idsql.row_version ALTER COLUMN root_hash SET NOT NULL;
+ALTER TABLE idsql.row_version DROP CONSTRAINT IF EXISTS row_version_operation_check;
 
 -- The indexes hold 64-bit hashes of the jsonb keys, not the keys: a btree on jsonb costs
 -- every writer (each changed row of a bulk UPDATE) several jsonb comparisons per entry.
@@ -43,6 +54,7 @@ COMMENT ON COLUMN idsql.row_version.operation IS
 COMMENT ON COLUMN idsql.row_version.row_data IS 'The whole row after the change (before it, for DELETE and MOVE).';
 COMMENT ON COLUMN idsql.row_version.changed_at IS 'Start of the transaction that made the change.';
 COMMENT ON COLUMN idsql.row_version.xid IS 'The transaction that made the change.';
-COMMENT ON COLUMN idsql.row_version.key_hash IS 'jsonb_hash_extended(key, 0), for the indexes.';
-COMMENT ON COLUMN idsql.row_version.parent_hash IS 'jsonb_hash_extended(parent_key, 0), for the indexes.';
-COMMENT ON COLUMN idsql.row_version.root_hash IS 'jsonb_hash_extended(root_key, 0), for the indexes.';
+COMMENT ON COLUMN idsql.row_version.key_hash IS 'jsonb_hash_extended(key, 0), for the indexes; written with the row.';
+COMMENT ON COLUMN idsql.row_version.parent_hash IS
+'jsonb_hash_extended(parent_key, 0), for the indexes; written with the row.';
+COMMENT ON COLUMN idsql.row_version.root_hash IS 'jsonb_hash_extended(root_key, 0), for the indexes; written with the row.';
