@@ -28,7 +28,7 @@ JUSTIFIED: dict[tuple[str, str], str] = {
     ("idsql._state_version_touch(regclass,jsonb[])", "text type variable is not sanitized"): (
         "v_match is built by format() from %I-quoted key columns and a regclass; the keys are bound as $1"
     ),
-    ("idsql.enable_state_version(regclass,name,regclass,name,boolean)", "text type variable is not sanitized"): (
+    ("idsql._state_version_triggers(regclass,name)", "text type variable is not sanitized"): (
         "v_fn_sql is the generated row trigger: every identifier in it went through %I, every literal through %L"
     ),
     ("idsql._state_version_after_function(regclass)", "routine is marked as VOLATILE, should be STABLE"): (

@@ -13,7 +13,9 @@ AS $$
  * baseline); p_where filters them. For a table with a parent, $1 is a jsonb
  * map from each parent key to that parent's version and root (key, version),
  * built once per distinct parent; rows without a parent (NULL foreign key)
- * are under no root and are not recorded.
+ * are under no root and are not recorded. OFFSET 0 keeps each key an
+ * expression evaluated once per row: a subquery pulled up into the SELECT
+ * would build the same jsonb again for every column that uses it.
  */
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(p_tbl);
@@ -30,7 +32,7 @@ BEGIN
             ' %1$s::pg_catalog.oid::pg_catalog.regclass, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r),'
             ' k.hash, NULL, k.hash'
             ' FROM %5$s CROSS JOIN LATERAL (SELECT j.key, pg_catalog.jsonb_hash_extended(j.key, 0) AS hash'
-            ' FROM (SELECT %2$s AS key) AS j) AS k WHERE %6$s',
+            ' FROM (SELECT %2$s AS key OFFSET 0) AS j) AS k WHERE %6$s',
             p_tbl::oid, v_key, v_version, p_operation, p_from, p_where);
     END IF;
     v_pk := idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'r');
@@ -41,8 +43,8 @@ BEGIN
         ' %4$s::pg_catalog.oid::pg_catalog.regclass, m.i -> %10$L, (m.i ->> %11$L)::bigint,'
         ' %5$L, pg_catalog.to_jsonb(r), pg_catalog.jsonb_hash_extended(w.key, 0),'
         ' pg_catalog.jsonb_hash_extended(m.pk, 0), pg_catalog.jsonb_hash_extended(m.i -> %10$L, 0)'
-        ' FROM %6$s CROSS JOIN LATERAL (SELECT %7$s AS pk, %2$s AS key) AS w'
-        ' CROSS JOIN LATERAL (SELECT w.pk, $1 -> w.pk::text AS i) AS m'
+        ' FROM %6$s CROSS JOIN LATERAL (SELECT %7$s AS pk, %2$s AS key OFFSET 0) AS w'
+        ' CROSS JOIN LATERAL (SELECT w.pk, $1 -> w.pk::text AS i OFFSET 0) AS m'
         ' WHERE (%8$s) AND m.i IS NOT NULL',
         p_tbl::oid, v_key, v_version, p_root::oid, p_operation, p_from, v_pk, p_where, 'v', 'rk', 'rv');
 END
