@@ -1,5 +1,5 @@
 -- Prepare a database for bench/state_versions.py: run after installing idsql (pyidsql install).
--- Five copies of one table, 100,000 rows each, differing only in their triggers.
+-- Six copies of one table, 100,000 rows each, differing only in their triggers.
 CREATE TABLE sv_plain (id integer PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1, n integer NOT NULL, payload text);
 INSERT INTO sv_plain SELECT g, 1, 0, md5(g::text) FROM generate_series(1, 100000) AS g;
 CREATE TABLE sv_min (LIKE sv_plain INCLUDING ALL);
@@ -17,6 +17,21 @@ BEGIN
 END
 $$;
 CREATE TRIGGER sv_min_bump BEFORE UPDATE ON sv_min FOR EACH ROW EXECUTE FUNCTION sv_min_bump();
+
+-- The floor of any history kept by SQL triggers: that bump, plus one statement trigger copying the
+-- changed rows as jsonb into a table with no key and no index (nothing could read it by row or root).
+CREATE TABLE sv_floor (LIKE sv_plain INCLUDING ALL);
+INSERT INTO sv_floor SELECT * FROM sv_plain;
+CREATE TABLE sv_floor_history (row_data jsonb NOT NULL);
+CREATE FUNCTION sv_floor_record() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO sv_floor_history SELECT to_jsonb(r) FROM sv_floor_new AS r;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER sv_floor_bump BEFORE UPDATE ON sv_floor FOR EACH ROW EXECUTE FUNCTION sv_min_bump();
+CREATE TRIGGER sv_floor_record AFTER UPDATE ON sv_floor REFERENCING NEW TABLE AS sv_floor_new
+    FOR EACH STATEMENT EXECUTE FUNCTION sv_floor_record();
 
 SELECT idsql.enable_state_version('sv_ver');
 SELECT idsql.enable_state_version('sv_hist', history => true);

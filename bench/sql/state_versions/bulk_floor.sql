@@ -1,0 +1,1 @@
+UPDATE sv_floor SET n = n + 1;
