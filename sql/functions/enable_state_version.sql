@@ -181,10 +181,7 @@ BEGIN
         EXECUTE idsql._state_version_history(
             enable_state_version.tbl, idsql._state_version_root_table(enable_state_version.tbl),
             format('%s AS r', enable_state_version.tbl),
-            -- A root's rows are indexed by root_hash (their key is the root key), a child's by key_hash.
-            format('NOT EXISTS (SELECT FROM idsql.row_version AS h'
-                   ' WHERE ((h.parent_key IS NOT NULL AND h.key_hash = pg_catalog.jsonb_hash_extended(%2$s, 0))'
-                   ' OR (h.parent_key IS NULL AND h.root_hash = pg_catalog.jsonb_hash_extended(%2$s, 0)))'
+            format('NOT EXISTS (SELECT FROM idsql.row_version AS h WHERE h.key_hash = pg_catalog.jsonb_hash_extended(%2$s, 0)'
                    ' AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.key = %2$s)',
                    enable_state_version.tbl::oid, idsql._state_version_json(v_keys, v_keys, 'r')),
             'BASELINE')

@@ -16,8 +16,6 @@ AS $$
  * version). MOVE entries, which say the row left a parent, are left out: the
  * same transaction recorded the row under its new parent. Ordered by version:
  * the ids are drawn from a cached identity, in order within one session only.
- * The entries of a root's rows are found through root_hash (their key is the
- * root key), those of a child's rows through key_hash.
  */
 BEGIN
     PERFORM idsql._state_version_config(row_history.tbl, true);
@@ -30,8 +28,7 @@ BEGIN
         SELECT v.state_version, v.root_version, v.operation, v.row_data, v.changed_at
           FROM (SELECT DISTINCT ON (h.xid) h.id, h.state_version, h.root_version, h.operation, h.row_data, h.changed_at
                   FROM idsql.row_version AS h
-                 WHERE ((h.parent_key IS NOT NULL AND h.key_hash = jsonb_hash_extended(row_history.key, 0))
-                        OR (h.parent_key IS NULL AND h.root_hash = jsonb_hash_extended(row_history.key, 0)))
+                 WHERE h.key_hash = jsonb_hash_extended(row_history.key, 0)
                    AND h.tbl = row_history.tbl AND h.key = row_history.key AND h.operation <> 'MOVE'
                  ORDER BY h.xid, h.id DESC) AS v
          ORDER BY coalesce(v.state_version, v.root_version), v.root_version, v.id;

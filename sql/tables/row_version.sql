@@ -35,10 +35,7 @@ ALTER TABLE idsql.row_version DROP CONSTRAINT IF EXISTS row_version_operation_ch
 CREATE INDEX IF NOT EXISTS row_version_parent_idx ON idsql.row_version (tbl, parent_hash, key_hash, parent_version, id)
 WHERE parent_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS row_version_root_idx ON idsql.row_version (root_hash, root_version);
--- A root's entries have key = root_key, so root_idx finds them by key too: the key index only
--- holds children's entries, and a root's history row costs one index entry less.
-DROP INDEX IF EXISTS idsql.row_version_key_idx;
-CREATE INDEX IF NOT EXISTS row_version_child_key_idx ON idsql.row_version (key_hash) WHERE parent_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS row_version_key_idx ON idsql.row_version (key_hash);
 
 COMMENT ON TABLE idsql.row_version IS
 'History of the tables enabled with history => true: one row per changed row per statement, written by triggers.';
