@@ -1,0 +1,6 @@
+-- idsql 0.1.0 -> 0.2.0: what re-running the install script of 0.2.0 cannot do by itself.
+--
+-- Nothing: 0.2.0 adds idsql.grant_access and the privilege model (EXECUTE on the administrative
+-- functions revoked from PUBLIC; generate_id, bulk_generate_ids and current_id run with their
+-- owner's rights), all of which the install script creates or replaces; and it drops the
+-- in-place upgrade of table_counter from an unreleased layout, which 0.1.0 already ran.
