@@ -105,6 +105,16 @@ def installer_sql(name: str) -> str:
     return (INSTALLER_DIR / f"{name}.sql").read_text()
 
 
+def pinned(script: str) -> str:
+    """Return *script* run under ``search_path = pg_catalog, pg_temp``, the caller's value restored after.
+
+    The plain channels wrap every script in this: the scripts name idsql's objects qualified, but
+    a column default such as ``now()`` or an operator would otherwise resolve through the
+    caller's search_path when the table is created. ``CREATE EXTENSION`` does the same by itself.
+    """
+    return installer_sql("pin_search_path") + script + installer_sql("restore_search_path")
+
+
 # --- building the head ------------------------------------------------------------------------
 
 

@@ -162,7 +162,7 @@ def run_release(script: str, version: str) -> None:
             installed = bind.exec_driver_sql(query, execution_options=options).scalar()
         if installed is not None and _release.version_key(str(installed)) >= _release.version_key(version):
             return
-    execute_script(script)
+    execute_script(_release.pinned(script))
 
 
 def drop_schema() -> None:

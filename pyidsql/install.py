@@ -50,7 +50,7 @@ def psql_script(source: str | None = None) -> str:
     an install of that version.
     """
     body = install_script() if source is None else upgrade_script(source)
-    return "\\set ON_ERROR_STOP on\nBEGIN;\n" + _guard(source) + body + "COMMIT;\n"
+    return "\\set ON_ERROR_STOP on\nBEGIN;\n" + _guard(source) + _release.pinned(body) + "COMMIT;\n"
 
 
 def _installed(conn: psycopg.Connection[Any]) -> str | None:
@@ -95,7 +95,7 @@ def install(conn: psycopg.Connection[Any], *, channel: str = "cli") -> str:
         installed = _installed(conn)
         source = installed if installed in _release.versions() and installed != __version__ else None
         conn.execute(_guard(source).encode())
-        conn.execute((install_script() if source is None else upgrade_script(source)).encode())
+        conn.execute(_release.pinned(install_script() if source is None else upgrade_script(source)).encode())
         conn.execute("UPDATE idsql.installation SET channel = %s", (channel,))
     return __version__
 

@@ -29,20 +29,32 @@ from pyidsql.testing import new_database
 
 FIRST = _release.versions()[0]
 
+
+
+def _acl(acl: str, kind: str, owner: str) -> str:
+    """Return SQL for an ACL as the sorted privileges it grants (a default ACL spelled out)."""
+    return f"(SELECT array_agg(a::text ORDER BY a::text) FROM unnest(coalesce({acl}, acldefault({kind}, {owner}))) a)"
+
+
+_RELATION_KIND = "CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::pg_catalog.\"char\""
+
 SNAPSHOT = {
-    "schema": """
-        SELECT pg_catalog.pg_get_userbyid(nspowner), (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(coalesce(nspacl, acldefault('n', nspowner))) AS a), obj_description(oid, 'pg_namespace')
+    "schema": f"""
+        SELECT pg_get_userbyid(nspowner), {_acl("nspacl", "'n'", "nspowner")}, obj_description(oid, 'pg_namespace')
           FROM pg_namespace WHERE nspname = 'idsql'""",
-    "functions": """
-        SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))) AS a),
+    "functions": f"""
+        SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), {_acl("p.proacl", "'f'", "p.proowner")},
                obj_description(p.oid, 'pg_proc')
           FROM pg_proc p WHERE p.pronamespace = 'idsql'::regnamespace ORDER BY 1""",
-    "relations": """
-        SELECT c.relname, c.relkind::text, (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) AS a), obj_description(c.oid, 'pg_class')
+    "relations": f"""
+        SELECT c.relname, c.relkind::text,
+               {_acl("c.relacl", _RELATION_KIND, "c.relowner")},
+               obj_description(c.oid, 'pg_class')
           FROM pg_class c WHERE c.relnamespace = 'idsql'::regnamespace ORDER BY 1""",
     "columns": """
         SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-               a.attidentity::text, a.attgenerated::text, pg_get_expr(d.adbin, d.adrelid), (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(a.attacl) AS x),
+               a.attidentity::text, a.attgenerated::text, pg_get_expr(d.adbin, d.adrelid),
+               (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(a.attacl) AS x),
                col_description(c.oid, a.attnum)
           FROM pg_class c
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
