@@ -441,7 +441,7 @@ AS $$
  */
 DECLARE
     v_owner oid;
-    v_grantee text;
+    v_grantee oid;
     v_admin boolean;
 BEGIN
     SELECT c.relowner INTO v_owner FROM pg_class AS c WHERE c.oid = 'idsql.prefix_counter'::regclass;
@@ -449,14 +449,18 @@ BEGIN
         EXECUTE format('GRANT ALL ON SEQUENCE %s TO %I', p_seq, pg_get_userbyid(v_owner));
     END IF;
     FOR v_grantee, v_admin IN
-        SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
-               bool_or(a.privilege_type = 'CREATE')
+        SELECT a.grantee, bool_or(a.privilege_type = 'CREATE')
           FROM pg_namespace AS n, aclexplode(n.nspacl) AS a
          WHERE n.nspname = 'idsql' AND a.grantee <> n.nspowner
          GROUP BY a.grantee
     LOOP
-        EXECUTE format('GRANT %s ON SEQUENCE %s TO %s',
-                       CASE WHEN v_admin THEN 'ALL' ELSE 'USAGE, SELECT' END, p_seq, v_grantee);
+        IF v_grantee = 0 THEN  -- PUBLIC, in an ACL
+            EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO PUBLIC', p_seq);
+        ELSIF v_admin THEN
+            EXECUTE format('GRANT ALL ON SEQUENCE %s TO %I', p_seq, pg_get_userbyid(v_grantee));
+        ELSE
+            EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO %I', p_seq, pg_get_userbyid(v_grantee));
+        END IF;
     END LOOP;
 END
 $$;
