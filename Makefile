@@ -19,7 +19,8 @@ BENCH_ARGS ?=
 LINT_PY := $(wildcard pyidsql tests bench examples)
 PG15_BINDIR ?= /usr/lib/postgresql/15/bin
 
-.PHONY: help venv system-deps bench-deps lint test test-15 test-18 demo bench docs dist db-fix-sequences clean
+.PHONY: help venv system-deps bench-deps lint test test-15 test-18 demo bench docs dist db-fix-sequences clean \
+	release-scripts extension install-extension
 
 help: ## List the targets
 	@echo "usage: make <target>   (PYTEST_ARGS='...' passes options to pytest)"
@@ -54,6 +55,7 @@ lint: venv ## Lint the Python (ruff, mypy --strict) and the SQL sources (sqlfluf
 	$(VENV)/bin/ruff check $(LINT_PY)
 	$(VENV)/bin/mypy --strict pyidsql
 	$(VENV)/bin/sqlfluff lint sql/
+	$(PY) -m pyidsql._release check
 
 test: venv system-deps lint test-15 test-18 ## Lint, then test on PostgreSQL 15 (local) and 18 (embedded)
 
@@ -82,6 +84,18 @@ bench: venv system-deps bench-deps ## Run the benchmarks and write BENCHMARKS.md
 
 docs: venv ## Write docs/sql-reference.md and docs/python-reference.md from the catalog and docstrings
 	$(PY) -m pyidsql._reference
+
+release-scripts: venv ## Regenerate the head's scripts in sql/releases/ from sql/ (after editing sql/)
+	$(PY) -m pyidsql._release build
+
+# pg_config of the server to install the extension into: make install-extension PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+PG_CONFIG ?= pg_config
+
+extension: venv ## Write idsql.control and the versioned extension scripts into build/extension/
+	$(PY) -m pyidsql._release extension build/extension
+
+install-extension: venv ## Install the extension files into the share directory of PG_CONFIG, for CREATE EXTENSION idsql
+	$(PY) -m pyidsql._release extension "$$($(PG_CONFIG) --sharedir)/extension"
 
 dist: venv ## Build the sdist and the wheel into dist/
 	$(PY) -m hatchling build -d dist

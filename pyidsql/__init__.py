@@ -7,7 +7,7 @@ commits. Async twins live in :mod:`pyidsql.aio`.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 from pyidsql import errors
 from pyidsql.errors import IdsqlError
 from pyidsql.negotiation import (
@@ -48,6 +48,7 @@ from pyidsql.prefixed import (
     reset_sequence,
     sync_prefix,
 )
+from pyidsql.privileges import grant_access
 from pyidsql.sequences import (
     SequenceFix,
     SequenceReportRow,
@@ -109,6 +110,7 @@ __all__ = [
     "fix_sequence",
     "format_id",
     "generate_id",
+    "grant_access",
     "id_health_check",
     "increment_id",
     "initialize",

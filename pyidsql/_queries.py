@@ -134,3 +134,7 @@ FIX_SEQUENCE_GROUP: LiteralString = (
     " %s::oid[]::regtype[], %s, %s, %s, %s)"
 )
 FIX_SUMMARY: LiteralString = "SELECT idsql._fix_summary(%s, %s)"
+
+
+# --- privileges
+GRANT_ACCESS: LiteralString = "SELECT idsql.grant_access(pg_catalog.quote_ident(%s)::regrole, admin => %s)"

@@ -406,3 +406,8 @@ async def fix_all_sequences(
 
 fix_all_sequences_report = fix_all_sequences
 """The same function under the name of the SQL function it calls."""
+
+
+async def grant_access(conn: AsyncConnectable, role: str, *, admin: bool = False) -> None:
+    """Let *role* generate and read IDs, or also administer idsql (``idsql.grant_access``)."""
+    await _db.afetch_all(conn, Q.GRANT_ACCESS, (role, admin))

@@ -31,7 +31,7 @@ from alembic.operations import MigrateOperation, Operations
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from pyidsql import _resources, install
+from pyidsql import _release, _resources, install
 from pyidsql import alembic_ops as alembic_ops  # registers op.enable_state_version / op.disable_state_version
 
 BRANCH = "idsql"
@@ -94,7 +94,7 @@ def downgrade(conn_or_url: ConnOrUrl | None, revision: str = "base", *, sql: boo
     """Downgrade idsql to *revision* through pyidsql's own environment; ``base`` drops the schema.
 
     Raises :class:`DowngradeRefused` while objects outside idsql depend on it. Offline
-    (``sql=True``) *revision* must be a range such as ``idsql_0001:base``.
+    (``sql=True``) *revision* must be a range such as ``idsql_0002:base``.
     """
     _run(command.downgrade, conn_or_url, revision, sql)
 
@@ -142,6 +142,27 @@ def execute_script(script: str) -> None:
         ctx.impl.static_output(script)
         return
     _op.get_bind().exec_driver_sql(script, execution_options={"no_parameters": True})
+
+
+def run_release(script: str, version: str) -> None:
+    """Run a release script (install or upgrade step) that brings idsql to *version*.
+
+    Online, an install already at *version* or newer is left alone (a second Alembic history
+    that tracks idsql too replays the older revisions); offline the script is written out.
+    """
+    ctx = _op.get_context()
+    if not ctx.as_sql:
+        bind = _op.get_bind()
+        options: dict[str, Any] = {"no_parameters": True}
+        installed = None
+        if bind.exec_driver_sql(
+            "SELECT pg_catalog.to_regclass('idsql.installation') IS NOT NULL", execution_options=options
+        ).scalar():
+            query = "SELECT version FROM idsql.installation"
+            installed = bind.exec_driver_sql(query, execution_options=options).scalar()
+        if installed is not None and _release.version_key(str(installed)) >= _release.version_key(version):
+            return
+    execute_script(_release.pinned(script))
 
 
 def drop_schema() -> None:

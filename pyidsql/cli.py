@@ -39,8 +39,21 @@ def cmd_install(args: argparse.Namespace) -> int:
     from pyidsql import install
 
     with _connect(args) as conn:
-        version = install.install(conn, channel="cli")
-    print(f"idsql {version} installed")
+        try:
+            version = install.install_tle(conn) if args.tle else install.install(conn, channel="cli")
+        except install.TleNotAvailable as exc:
+            print(f"pyidsql: {exc}", file=sys.stderr)
+            return 1
+    print(f"idsql {version} installed{' through pg_tle' if args.tle else ''}")
+    return 0
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    import pyidsql
+
+    with _connect(args) as conn:
+        pyidsql.grant_access(conn, args.role, admin=args.admin)
+    print(f"{args.role} may now {'administer' if args.admin else 'use'} idsql")
     return 0
 
 
@@ -78,7 +91,12 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
 def cmd_sql(args: argparse.Namespace) -> int:
     from pyidsql import install
 
-    sys.stdout.write(install.psql_script())
+    try:
+        script = install.psql_script(args.source)
+    except ValueError as exc:
+        print(f"pyidsql: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(script)
     return 0
 
 
@@ -243,11 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    add("install", cmd_install, "install or upgrade the idsql schema (idempotent)")
+    p = add("install", cmd_install, "install or upgrade the idsql schema (idempotent)")
+    p.add_argument("--tle", action="store_true", help="install as an extension through pg_tle (managed servers)")
     add("status", cmd_status, "show the installed version, its channel and objects")
     p = add("uninstall", cmd_uninstall, "drop the idsql schema")
     p.add_argument("--force", action="store_true", help="also drop user objects that depend on idsql")
-    add("sql", cmd_sql, "print the install script for psql -f")
+    p = add("sql", cmd_sql, "print the install script for psql -f")
+    p.add_argument("--from", dest="source", metavar="VERSION",
+                   help="print the upgrade script from this installed version instead")
+    p = add("grant", cmd_grant, "let a role use idsql (generate and read IDs), or administer it")
+    p.add_argument("--role", required=True, help="the role's exact name")
+    p.add_argument("--admin", action="store_true", help="also reset, configure, fix sequences, set strategies")
     p = add("next-id", cmd_next_id, "generate the next ID(s) for a prefix or a table and commit")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("prefix", nargs="?", help="prefix, e.g. CUS")

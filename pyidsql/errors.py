@@ -173,6 +173,14 @@ class NeedsReadCommitted(IdsqlError, sqlstate="ID203"):
     """A sequence fix ran under REPEATABLE READ or SERIALIZABLE, whose snapshot predates its locks."""
 
 
+class VersionMismatch(IdsqlError, sqlstate="ID901"):
+    """The installed idsql version is not the one the script expects (older, newer or unknown)."""
+
+
+class ChannelMismatch(IdsqlError, sqlstate="ID902"):
+    """idsql is installed through another channel: as an extension, or as a plain script."""
+
+
 def by_sqlstate() -> dict[str, type[IdsqlError]]:
     """Return the registry: SQLSTATE -> exception class."""
     return dict(_BY_SQLSTATE)

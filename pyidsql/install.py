@@ -1,7 +1,9 @@
-"""Install, inspect and remove the ``idsql`` schema.
+"""Install, upgrade, inspect and remove idsql.
 
-Every channel (CLI, Alembic, the psql script) runs the same script, built here by
-concatenating ``sql/`` in the order of ``sql/manifest.txt``.
+Every channel runs the same versioned scripts (:mod:`pyidsql._release`): the install script of
+the head version for a fresh database, the chain of frozen upgrade steps for an older install.
+The CLI and ``psql`` run them as they are, Alembic runs one per revision, and ``CREATE EXTENSION``
+and pg_tle get them with the extension's small wrapper.
 """
 
 from __future__ import annotations
@@ -9,45 +11,75 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from pyidsql import __version__, _resources
+from pyidsql import __version__, _release, errors
 
 CHANNELS = ("cli", "alembic", "psql", "extension", "pg_tle")
 
+_LOCK = "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('idsql install'))"
+_EXTENSION_VERSION = "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'idsql'"
+
 
 def install_script() -> str:
-    """Return the full install script: idempotent, no transaction control of its own."""
-    parts = [
-        f"-- pyidsql {__version__}: install script for the idsql schema.\n"
-        "-- Generated from sql/ in the order of sql/manifest.txt; safe to run again.\n"
-    ]
-    for path in _resources.sql_files():
-        rel = path.relative_to(_resources.SQL_DIR)
-        parts.append(f"\n-- {rel}\n{path.read_text().strip()}\n")
-    parts.append(
-        "\n-- record what is installed\n"
-        "INSERT INTO idsql.installation AS i (singleton, version, channel)\n"
-        f"VALUES (true, '{__version__}', 'psql')\n"
-        "ON CONFLICT (singleton) DO UPDATE\n"
-        "    SET version = excluded.version, upgraded_at = now();\n"
-    )
-    return "".join(parts)
+    """Return the install script of this version: idempotent, no transaction control of its own."""
+    return _release.install_script()
 
 
-def psql_script() -> str:
-    """Return the install script wrapped for ``psql -f``: stop on error, one transaction."""
+def upgrade_script(source: str) -> str:
+    """Return the upgrade steps from installed version *source* to this version, one after another."""
+    return "".join(_release.step_script(a, b) for a, b in _release.steps(source))
+
+
+def _guard(source: str | None) -> str:
+    """Return the version guard: the script refuses to run over any other version (ID901)."""
     return (
-        "\\set ON_ERROR_STOP on\n"
-        "BEGIN;\n" + install_script() + "COMMIT;\n"
+        f"SET LOCAL idsql.upgrade_from = '{source or ''}';\n"
+        f"SET LOCAL idsql.target_version = '{__version__}';\n" + _release.installer_sql("require_version")
     )
+
+
+def psql_script(source: str | None = None) -> str:
+    """Return the script for ``psql -f``: stop on error, one transaction, a version guard.
+
+    Without *source* it installs this version (or runs over it again); with *source* it upgrades
+    an install of that version.
+    """
+    body = install_script() if source is None else upgrade_script(source)
+    return "\\set ON_ERROR_STOP on\nBEGIN;\n" + _guard(source) + _release.pinned(body) + "COMMIT;\n"
+
+
+def _installed(conn: psycopg.Connection[Any]) -> str | None:
+    exists = conn.execute("SELECT pg_catalog.to_regclass('idsql.installation') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return None
+    found = conn.execute("SELECT version FROM idsql.installation").fetchone()
+    return None if found is None else str(found[0])
+
+
+def _extension_version(conn: psycopg.Connection[Any]) -> str | None:
+    row = conn.execute(_EXTENSION_VERSION).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _transaction(conn: psycopg.Connection[Any]) -> Any:
+    # conn.transaction() on an idle non-autocommit connection would BEGIN and then COMMIT:
+    # there the statements open the caller's transaction instead.
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    return nullcontext() if idle and not conn.autocommit else conn.transaction()
 
 
 def install(conn: psycopg.Connection[Any], *, channel: str = "cli") -> str:
     """Install or upgrade idsql in the connection's database; return the installed version.
+
+    A fresh database gets the install script; an older install gets the upgrade steps from its
+    version; an install of this version gets the install script again (harmless). An install
+    made by ``CREATE EXTENSION`` is upgraded with ``ALTER EXTENSION idsql UPDATE``. A newer or
+    unknown version raises :class:`pyidsql.errors.VersionMismatch`.
 
     Runs in the caller's transaction (a savepoint if one is open) and never commits it; an
     autocommit connection gets a transaction of its own. Concurrent installs wait for each other
@@ -55,12 +87,92 @@ def install(conn: psycopg.Connection[Any], *, channel: str = "cli") -> str:
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}")
-    # conn.transaction() on an idle non-autocommit connection would BEGIN and then COMMIT:
-    # there the statements open the caller's transaction instead.
-    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    with nullcontext() if idle and not conn.autocommit else conn.transaction():
-        conn.execute(install_script().encode())
+    with _transaction(conn), errors.translate_errors():
+        conn.execute(_LOCK)
+        if _extension_version(conn) is not None:
+            conn.execute(sql.SQL("ALTER EXTENSION idsql UPDATE TO {}").format(sql.Literal(__version__)))
+            return __version__
+        installed = _installed(conn)
+        source = installed if installed in _release.versions() and installed != __version__ else None
+        conn.execute(_guard(source).encode())
+        conn.execute(_release.pinned(install_script() if source is None else upgrade_script(source)).encode())
         conn.execute("UPDATE idsql.installation SET channel = %s", (channel,))
+    return __version__
+
+
+# --- pg_tle ------------------------------------------------------------------------------------
+
+
+class TleNotAvailable(RuntimeError):
+    """The server has no pg_tle (no ``pgtle.install_extension``) in this database."""
+
+
+def tle_available(conn: psycopg.Connection[Any]) -> bool:
+    """Return whether pg_tle's functions are there to register idsql with."""
+    row = conn.execute(
+        "SELECT pg_catalog.to_regprocedure('pgtle.install_extension(text,text,text,text,text[])') IS NOT NULL"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def install_tle(conn: psycopg.Connection[Any]) -> str:
+    """Register idsql's scripts with pg_tle, then create or update the extension; return the version.
+
+    Registers the first release's install script and every upgrade step that pg_tle does not
+    have yet (``pgtle.install_extension``, ``pgtle.install_update_path``), makes this version the
+    default (``pgtle.set_default_version``), and runs ``CREATE EXTENSION idsql SCHEMA idsql`` (the
+    schema created first, outside the extension, as a restore does) or ``ALTER EXTENSION idsql
+    UPDATE``. Same transaction rules as :func:`install`.
+    """
+    with _transaction(conn), errors.translate_errors():
+        if not tle_available(conn):
+            raise TleNotAvailable(
+                "pg_tle is not available in this database: CREATE EXTENSION pg_tle first "
+                "(it must be in shared_preload_libraries), or install without --tle"
+            )
+        conn.execute(_LOCK)
+        chain = _release.versions()
+        registered = {
+            str(r[0])
+            for r in conn.execute(
+                "SELECT version FROM pgtle.available_extension_versions() WHERE name = %s", (_release.EXTENSION,)
+            )
+        }
+        if not registered:
+            conn.execute(
+                "SELECT pgtle.install_extension(%s, %s, %s, %s)",
+                (
+                    _release.EXTENSION,
+                    chain[0],
+                    _release.COMMENT,
+                    _release.extension_script(_release.install_script(chain[0]), install=True),
+                ),
+            )
+        paths = {
+            (str(r[0]), str(r[1]))
+            for r in conn.execute(
+                "SELECT source, target FROM pgtle.extension_update_paths(%s) WHERE path = source || '--' || target",
+                (_release.EXTENSION,),
+            )
+        }
+        for source, target in pairwise(chain):
+            if (source, target) not in paths:
+                conn.execute(
+                    "SELECT pgtle.install_update_path(%s, %s, %s, %s)",
+                    (
+                        _release.EXTENSION,
+                        source,
+                        target,
+                        _release.extension_script(_release.step_script(source, target), install=False),
+                    ),
+                )
+        conn.execute("SELECT pgtle.set_default_version(%s, %s)", (_release.EXTENSION, __version__))
+        if _extension_version(conn) is None:
+            conn.execute("CREATE SCHEMA IF NOT EXISTS idsql")
+            conn.execute(sql.SQL("CREATE EXTENSION idsql SCHEMA idsql VERSION {}").format(sql.Literal(__version__)))
+        else:
+            conn.execute(sql.SQL("ALTER EXTENSION idsql UPDATE TO {}").format(sql.Literal(__version__)))
+        conn.execute("UPDATE idsql.installation SET channel = 'pg_tle'")
     return __version__
 
 
@@ -166,4 +278,6 @@ def uninstall(conn: psycopg.Connection[Any], *, force: bool = False) -> None:
     if found and not force:
         raise UninstallRefused(found)
     with conn.transaction():
+        # An extension goes first (its objects with it), then what idsql created at run time.
+        conn.execute("DROP EXTENSION IF EXISTS idsql CASCADE")
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier("idsql")))

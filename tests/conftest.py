@@ -20,7 +20,10 @@ the same way and names its fixtures shorter:
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -30,6 +33,7 @@ import pytest
 pytest.register_assert_rewrite("pyidsql.testing")
 pytest_plugins = ["pyidsql.testing"]
 
+from pyidsql import _release  # noqa: E402
 from pyidsql.testing import PgServer, new_database  # noqa: E402
 
 
@@ -91,3 +95,24 @@ def empty_dsn(pg_server: PgServer) -> Iterator[str]:
     """Return the conninfo of a fresh empty database (no idsql)."""
     with new_database(pg_server) as dsn:
         yield dsn
+
+
+@pytest.fixture(scope="session")
+def extension_dir(pg_server: PgServer) -> Path:
+    """Install idsql's extension files into the server's share directory; return that directory.
+
+    What ``make install-extension PG_CONFIG=…`` does, from nothing: the system PostgreSQL's
+    ``/usr/share/postgresql/NN/extension`` (writable as root, as in CI), the embedded wheel's own
+    share directory. Skipped for an existing server (``PYIDSQL_TEST_DSN``), whose files are not ours.
+    """
+    pg_config = pg_server.bindir / "pg_config" if pg_server.bindir is not None else None
+    if pg_server.kind == "dsn" or pg_config is None or not pg_config.is_file():
+        pytest.skip("CREATE EXTENSION tests need the server's own pg_config (not an existing server)")
+    sharedir = subprocess.run(
+        [str(pg_config), "--sharedir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    directory = Path(sharedir) / "extension"
+    if not os.access(directory, os.W_OK):
+        pytest.skip(f"cannot write {directory}: run as root, or make install-extension first")
+    _release.write_extension(directory)
+    return directory

@@ -42,7 +42,7 @@ def test_demo_prints_real_ids_and_removes_its_server() -> None:
     out = result.stdout
     for expected in (
         'pyidsql.alembic.upgrade(dsn, "heads")',
-        "0.1.0 | alembic",
+        f"{pyidsql.__version__} | alembic",
         "CUS-AAA0001",
         "CUS-AAB0001",
         "TEST-AAAA0001",

@@ -369,7 +369,7 @@ def test_alembic_heads_lists_the_idsql_branch(form: str, empty_dsn: str, tmp_pat
     alembic_app = AlembicApp(tmp_path / "app", empty_dsn, location)
     heads = alembic_app("heads")
     assert "app_0002 (app) (head)" in heads
-    assert "idsql_0001 (idsql) (effective head)" in heads
+    assert "idsql_0002 (idsql) (head)" in heads
     # The usual "multiple heads" messages, as the docs describe them.
     single = alembic_app.run("upgrade", "head")
     assert single.returncode != 0
@@ -386,17 +386,17 @@ def test_alembic_upgrade_heads_installs_idsql_beside_the_app(alembic_app: Alembi
     # Two independent heads side by side in the application's version table.
     alembic_app("upgrade", "idsql@head")
     alembic_app("upgrade", "app_0001")
-    assert _version_rows(dsn, "alembic_version") == {"idsql_0001", "app_0001"}
+    assert _version_rows(dsn, "alembic_version") == {"idsql_0002", "app_0001"}
     st = _status(dsn)
     assert (st.version, st.channel) == (__version__, "alembic")
 
-    # app_0002 depends on idsql: once it is applied Alembic keeps only app_0002 in the table and
-    # reports idsql_0001 as an effective head.
+    # app_0002 depends on idsql (the label: its root, idsql_0001), which idsql_0002 already
+    # follows: both stay heads in the table.
     alembic_app("upgrade", "heads")
-    assert _version_rows(dsn, "alembic_version") == {"app_0002"}
+    assert _version_rows(dsn, "alembic_version") == {"app_0002", "idsql_0002"}
     current = alembic_app("current")
     assert "app_0002 (head)" in current
-    assert "idsql_0001 (effective head)" in current
+    assert "idsql_0002 (head)" in current
     assert _query(dsn, "SELECT version, channel FROM app_idsql") == [(__version__, "alembic")]
     # The application's own project never creates pyidsql's separate version table.
     assert _version_rows(dsn, pyidsql.alembic.VERSION_TABLE) is None
@@ -418,7 +418,7 @@ def test_alembic_downgrade_idsql_base_and_upgrade_again(alembic_app: AlembicApp)
     assert _query(dsn, "SELECT to_regclass('app_idsql') IS NULL, to_regclass('app_item') IS NOT NULL") == [(True, True)]
 
     alembic_app("upgrade", "heads")
-    assert _version_rows(dsn, "alembic_version") == {"app_0002"}
+    assert _version_rows(dsn, "alembic_version") == {"app_0002", "idsql_0002"}
     st = _status(dsn)
     assert (st.version, st.channel) == (__version__, "alembic")
 
@@ -433,7 +433,7 @@ def test_alembic_downgrade_refuses_while_user_objects_depend(alembic_app: Alembi
     assert "DowngradeRefused" in result.stderr
     assert "default value for column n of table t_user" in result.stderr
     # The whole downgrade rolled back, app_0002 included.
-    assert _version_rows(dsn, "alembic_version") == {"app_0002"}
+    assert _version_rows(dsn, "alembic_version") == {"app_0002", "idsql_0002"}
     assert _schema_exists(dsn)
 
 
@@ -442,13 +442,13 @@ def test_alembic_downgrade_refuses_while_user_objects_depend(alembic_app: Alembi
 
 def test_alembic_upgrade_own_environment_uses_its_own_version_table(empty_dsn: str) -> None:
     pyidsql.alembic.upgrade(empty_dsn)
-    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0001"}
+    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0002"}
     assert _version_rows(empty_dsn, "alembic_version") is None
     st = _status(empty_dsn)
     assert (st.version, st.channel) == (__version__, "alembic")
 
     pyidsql.alembic.upgrade(empty_dsn)  # nothing left to do
-    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0001"}
+    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0002"}
 
     pyidsql.alembic.downgrade(empty_dsn)
     assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == set()
@@ -458,9 +458,9 @@ def test_alembic_upgrade_own_environment_uses_its_own_version_table(empty_dsn: s
 def test_alembic_own_environment_lives_beside_an_app_history(empty_dsn: str, tmp_path: Path) -> None:
     pyidsql.alembic.upgrade(empty_dsn)
     app = AlembicApp(tmp_path / "app", empty_dsn, "pyidsql:migrations/versions")
-    app("upgrade", "app@head")  # runs idsql_0001 again in the app's history: the script is idempotent
+    app("upgrade", "app@head")  # replays idsql_0001 in the app's history: it leaves the newer install alone
     assert _version_rows(empty_dsn, "alembic_version") == {"app_0002"}
-    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0001"}
+    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0002"}
     assert _query(empty_dsn, "SELECT count(*) FROM idsql.installation") == [(1,)]
 
 
@@ -475,7 +475,7 @@ def test_alembic_downgrade_own_environment_refuses_while_user_objects_depend(dsn
     assert info.value.dependents == ["default value for column n of table t_user"]
     assert isinstance(info.value, pyidsql.install.UninstallRefused)
     assert _schema_exists(dsn)
-    assert _version_rows(dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0001"}
+    assert _version_rows(dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0002"}
 
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("DROP TABLE t_user")
@@ -528,13 +528,13 @@ def test_alembic_offline_sql_runs_in_psql(
     pyidsql.alembic.upgrade(None, sql=True)
     up = tmp_path / "up.sql"
     up.write_text(capsys.readouterr().out)
-    pyidsql.alembic.downgrade(None, "idsql_0001:base", sql=True)
+    pyidsql.alembic.downgrade(None, "idsql_0002:base", sql=True)
     down = tmp_path / "down.sql"
     down.write_text(capsys.readouterr().out)
 
     result = _run_psql(psql, empty_dsn, up)
     assert result.returncode == 0, result.stderr
-    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0001"}
+    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0002"}
     assert _status(empty_dsn).channel == "alembic"
 
     with psycopg.connect(empty_dsn, autocommit=True) as c:

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 import pyidsql
+import pyidsql.install
 
 # One impostor per built-in that the SQL sources call unqualified, with the exact argument types
 # (so overload resolution would prefer it), plus an operator.
@@ -77,3 +78,41 @@ def test_admin_functions_ignore_a_hostile_search_path(hostile: psycopg.Connectio
     assert pyidsql.sync_prefix(hostile, "CUS", "public.customer", "id") == "CUS-AAA0042"
     assert [s.prefix for s in pyidsql.prefix_stats(hostile)] == ["CUS"]
     assert pyidsql.id_health_check(hostile)["status"] == "healthy"
+
+
+@pytest.mark.parametrize("channel", ["script", "extension"])
+def test_install_upgrade_and_grant_ignore_a_hostile_search_path(
+    channel: str, empty_dsn: str, request: pytest.FixtureRequest
+) -> None:
+    """Installing 0.1.0, upgrading it to the head and granting, all with the impostors first on the path."""
+    from psycopg import sql
+
+    from pyidsql import __version__, _release
+
+    first = _release.versions()[0]
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        c.execute(PLANTED)
+        c.execute(sql.SQL("ALTER DATABASE {} SET search_path = public, pg_catalog").format(
+            sql.Identifier(c.info.dbname)))
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        assert c.execute("SHOW search_path").fetchone() == ("public, pg_catalog",)
+        if channel == "extension":
+            request.getfixturevalue("extension_dir")
+            c.execute(sql.SQL("CREATE EXTENSION idsql VERSION {}").format(sql.Literal(first)))
+        else:
+            with c.transaction():
+                c.execute(_release.pinned(_release.install_script(first)).encode())
+        assert pyidsql.install.install(c) == __version__  # the upgrade step (ALTER EXTENSION for the extension)
+        c.execute("CREATE ROLE idsql_t_hostile_user")
+        try:
+            pyidsql.grant_access(c, "idsql_t_hostile_user")
+            c.execute("SET ROLE idsql_t_hostile_user")
+            assert pyidsql.generate_id(c, "CUS") == "CUS-AAA0001"
+            assert pyidsql.bulk_generate_ids(c, "CUS", 2) == ["CUS-AAA0002", "CUS-AAA0003"]
+            c.execute("RESET ROLE")
+        finally:
+            c.execute("RESET ROLE")
+            c.execute("DROP OWNED BY idsql_t_hostile_user")
+            c.execute("DROP ROLE idsql_t_hostile_user")
+        # Nothing the impostors could have touched: every ID above came out right.
+        assert c.execute("SELECT version FROM idsql.installation").fetchone() == (__version__,)

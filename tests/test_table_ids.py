@@ -583,6 +583,8 @@ def test_install_gives_counters_of_an_older_install_their_sequences(dsn: str) ->
         c.execute(
             "INSERT INTO idsql.table_counter (table_name, last_value) VALUES ('chat_history', 41), ('feedback', 0)"
         )
+        # Such a layout predates the first release: it calls itself 0.1.0, and the step to 0.2.0 upgrades it.
+        c.execute("UPDATE idsql.installation SET version = '0.1.0'")
         pyidsql.install.install(c)
         columns = [r[0] for r in c.execute(
             "SELECT attname::text FROM pg_attribute WHERE attrelid = 'idsql.table_counter'::regclass"

@@ -1,10 +1,10 @@
-"""Install the idsql schema (root of the idsql branch).
+"""Install idsql 0.1.0 (root of the idsql branch).
 
-Until the first release is cut this revision installs the *current* ``sql/`` head: it runs
-``pyidsql.install.install_script()``, which is idempotent, so running it over any existing
-install upgrades that install in place. When versioned scripts are frozen (a later change),
-this revision is pinned to the first released script and each later release gets its own
-revision ``idsql_0002``, ``idsql_0003``, … that runs one frozen upgrade step.
+Runs the frozen install script of the first release, ``sql/releases/idsql--0.1.0.sql``; each
+later release has its own revision that runs one frozen upgrade step (``idsql_0002``: 0.1.0 →
+0.2.0). The script can run over an existing install, so running this revision again (from a
+second Alembic history that tracks idsql too) is harmless: the later revisions bring the
+install back to their version.
 
 Downgrading it drops the schema, and refuses while objects outside idsql depend on it.
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from pyidsql import _release
 from pyidsql import alembic as idsql_alembic
-from pyidsql.install import install_script
 
 revision: str = "idsql_0001"
 down_revision: str | Sequence[str] | None = None
@@ -28,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    idsql_alembic.execute_script(install_script())
+    idsql_alembic.run_release(_release.install_script("0.1.0"), "0.1.0")
     op.execute("UPDATE idsql.installation SET channel = 'alembic'")
 
 

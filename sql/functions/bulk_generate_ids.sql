@@ -2,6 +2,10 @@ CREATE OR REPLACE FUNCTION idsql.bulk_generate_ids(prefix text, n integer)
     RETURNS SETOF text
     LANGUAGE plpgsql
     VOLATILE
+    -- SECURITY DEFINER: a role granted only usage (grant_access) may draw IDs but must not
+    -- write idsql.prefix_counter itself, or it could move a counter back; this function
+    -- writes only the row of its (checked) prefix, with its owner's rights.
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 /*

@@ -58,6 +58,7 @@ BEGIN
             EXECUTE format('COMMENT ON SEQUENCE %s IS %L', v_seq,
                            format('Counter of prefix %s in fast mode (see idsql.prefix_counter).',
                                   configure_prefix.prefix));
+            PERFORM idsql._share_sequence(v_seq);
         END IF;
         -- MINVALUE 0 so that setval(seq, 0) can mean "nothing issued yet"; NO MAXVALUE
         -- lifts the cap a switch to gapless put on it.

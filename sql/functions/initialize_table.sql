@@ -122,6 +122,7 @@ BEGIN
         v_seq := to_regclass(format('idsql.%I', v_seq_name));
         -- Invisible to other sessions until commit: nobody can be taking values from it yet.
         PERFORM setval(v_seq, greatest(v_next - 1, 1), v_next > 1);
+        PERFORM idsql._share_sequence(v_seq);
     ELSE
         PERFORM idsql._advance_sequence(v_seq, v_next - 1);
     END IF;

@@ -1,0 +1,27 @@
+-- Last statements of every extension script (install and upgrade): pg_dump leaves out the rows of
+-- an extension's tables unless they are registered here, and a restore that lost a counter would
+-- issue its IDs again. Every table and sequence of the extension holds state except
+-- idsql.installation, which each script writes itself (a dumped row would collide with it).
+DO $idsql$
+DECLARE
+    v_rel regclass;
+BEGIN
+    FOR v_rel IN
+        SELECT c.oid::pg_catalog.regclass
+          FROM pg_catalog.pg_depend AS d
+          JOIN pg_catalog.pg_extension AS e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+          JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND e.extname OPERATOR(pg_catalog.=) 'idsql'
+           AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,S}'::"char" [])
+           AND c.oid OPERATOR(pg_catalog.<>) 'idsql.installation'::pg_catalog.regclass
+         ORDER BY c.relname
+    LOOP
+        PERFORM pg_catalog.pg_extension_config_dump(v_rel, '');
+    END LOOP;
+END
+$idsql$;
+
+UPDATE idsql.installation SET channel = 'extension';

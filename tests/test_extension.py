@@ -1,0 +1,493 @@
+"""Channels 4 and 5 and the upgrade chain: CREATE EXTENSION, pg_tle, frozen releases, pg_dump.
+
+The drift tests compare catalogs (functions with their definitions and ACLs, tables, columns,
+constraints, indexes, sequences, triggers, comments, grants): a fresh install of the head must
+equal an install of the first release upgraded to the head, through every channel.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from test_install import _psql, _run_psql, _status
+
+import pyidsql
+import pyidsql.alembic
+import pyidsql.install
+from pyidsql import __version__, _release, errors
+from pyidsql.cli import main
+from pyidsql.testing import new_database
+
+FIRST = _release.versions()[0]
+
+
+
+def _acl(acl: str, kind: str, owner: str) -> str:
+    """Return SQL for an ACL as the sorted privileges it grants (a default ACL spelled out)."""
+    return f"(SELECT array_agg(a::text ORDER BY a::text) FROM unnest(coalesce({acl}, acldefault({kind}, {owner}))) a)"
+
+
+_RELATION_KIND = "CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::pg_catalog.\"char\""
+
+SNAPSHOT = {
+    "schema": f"""
+        SELECT pg_get_userbyid(nspowner), {_acl("nspacl", "'n'", "nspowner")}, obj_description(oid, 'pg_namespace')
+          FROM pg_namespace WHERE nspname = 'idsql'""",
+    "functions": f"""
+        SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), {_acl("p.proacl", "'f'", "p.proowner")},
+               obj_description(p.oid, 'pg_proc')
+          FROM pg_proc p WHERE p.pronamespace = 'idsql'::regnamespace ORDER BY 1""",
+    "relations": f"""
+        SELECT c.relname, c.relkind::text,
+               {_acl("c.relacl", _RELATION_KIND, "c.relowner")},
+               obj_description(c.oid, 'pg_class')
+          FROM pg_class c WHERE c.relnamespace = 'idsql'::regnamespace ORDER BY 1""",
+    "columns": """
+        SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+               a.attidentity::text, a.attgenerated::text, pg_get_expr(d.adbin, d.adrelid),
+               (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(a.attacl) AS x),
+               col_description(c.oid, a.attnum)
+          FROM pg_class c
+          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+          LEFT JOIN pg_attrdef d ON (d.adrelid, d.adnum) = (c.oid, a.attnum)
+         WHERE c.relnamespace = 'idsql'::regnamespace AND c.relkind IN ('r', 'p') ORDER BY 1, 2""",
+    "constraints": """
+        SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+          FROM pg_constraint WHERE connamespace = 'idsql'::regnamespace ORDER BY 1, 2""",
+    "indexes": """
+        SELECT c.relname, pg_get_indexdef(i.indexrelid)
+          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+         WHERE c.relnamespace = 'idsql'::regnamespace ORDER BY 1""",
+    "sequences": """
+        SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmax, s.seqmin,
+               s.seqcache, s.seqcycle
+          FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+         WHERE c.relnamespace = 'idsql'::regnamespace ORDER BY 1""",
+    "triggers": """
+        SELECT t.tgrelid::regclass::text, t.tgname, pg_get_triggerdef(t.oid), obj_description(t.oid, 'pg_trigger')
+          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE c.relnamespace = 'idsql'::regnamespace AND NOT t.tgisinternal ORDER BY 1, 2""",
+    "installation": "SELECT version FROM idsql.installation",
+    "extension": """
+        SELECT e.extversion,
+               (SELECT array_agg(x::regclass::text ORDER BY x::regclass::text) FROM unnest(e.extconfig) AS x),
+               (SELECT array_agg(x ORDER BY x) FROM unnest(e.extcondition) AS x),
+               (SELECT array_agg(pg_describe_object(d.classid, d.objid, d.objsubid)
+                                 ORDER BY pg_describe_object(d.classid, d.objid, d.objsubid))
+                  FROM pg_depend d WHERE d.refobjid = e.oid AND d.deptype = 'e')
+          FROM pg_extension e WHERE e.extname = 'idsql'""",
+}
+
+
+def snapshot(dsn: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Return what the drift tests compare, for the idsql objects of a database."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        return {name: c.execute(query).fetchall() for name, query in SNAPSHOT.items()}  # type: ignore[arg-type]
+
+
+def assert_same(left: dict[str, list[tuple[Any, ...]]], right: dict[str, list[tuple[Any, ...]]]) -> None:
+    assert left.keys() == right.keys()
+    for name in left:
+        assert left[name] == right[name], f"catalogs differ in {name}"
+
+
+def _execute(dsn: str, script: str) -> None:
+    with psycopg.connect(dsn) as c:
+        c.execute(script.encode())
+
+
+@pytest.fixture
+def databases(pg_server: Any) -> Iterator[Callable[[], str]]:
+    """Return a factory of fresh empty databases, dropped after the test."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(new_database(pg_server))
+
+
+@pytest.fixture(scope="module")
+def head_snapshot(pg_server: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """The catalog of a fresh install of the head by the CLI: what every path must arrive at."""
+    with new_database(pg_server) as dsn:
+        assert main(["install", "--dsn", dsn]) == 0
+        return snapshot(dsn)
+
+
+# --- the release files ------------------------------------------------------------------------
+
+
+def test_release_files_are_current_and_frozen_files_unchanged() -> None:
+    # Fails when sql/ changed without make release-scripts, or a released script was edited.
+    assert _release.problems() == []
+
+
+def test_release_check_fails_when_sql_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    head_install = _release.install_file(__version__)
+    original = head_install.read_text()
+    try:
+        head_install.write_text(original + "-- stale\n")
+        assert any("is stale" in p for p in _release.problems())
+    finally:
+        head_install.write_text(original)
+    frozen_file = _release.install_file(FIRST)
+    original = frozen_file.read_text()
+    try:
+        frozen_file.write_text(original.replace("idsql", "idsql ", 1))
+        assert any(f"{frozen_file.name} was edited" in p for p in _release.problems())
+    finally:
+        frozen_file.write_text(original)
+    assert _release.problems() == []
+
+
+def test_release_chain_runs_from_the_first_release_to_the_head() -> None:
+    chain = _release.versions()
+    assert chain[0] == "0.1.0" and chain[-1] == __version__ and len(chain) >= 2
+    assert _release.steps("0.1.0") == list(pairwise(chain))
+    assert set(_release.frozen()) >= {"idsql--0.1.0.sql"}
+    with pytest.raises(ValueError, match=r"unknown idsql version 9\.9\.9"):
+        _release.steps("9.9.9")
+
+
+def test_extension_scripts_are_the_release_scripts() -> None:
+    files = _release.extension_files()
+    control = files["idsql.control"]
+    assert f"default_version = '{__version__}'" in control
+    assert "schema = idsql" in control and "superuser = false" in control
+    for version in _release.versions():
+        text = files[f"idsql--{version}.sql"]
+        assert _release.CREATE_SCHEMA not in text
+        body = _release.install_script(version).replace(_release.CREATE_SCHEMA, "")
+        assert body.strip().splitlines()[-1] in text
+        assert "pg_extension_config_dump" in text
+
+
+# --- drift: fresh head == first release + upgrades, per channel ---------------------------------
+
+
+def test_drift_psql_script(pg_server: Any, databases: Any, tmp_path: Path,
+                           head_snapshot: dict[str, list[tuple[Any, ...]]]) -> None:
+    psql = _psql(pg_server)
+    fresh, upgraded = databases(), databases()
+    script = tmp_path / "head.sql"
+    script.write_text(pyidsql.install.psql_script())
+    assert _run_psql(psql, fresh, script).returncode == 0
+
+    first = tmp_path / "first.sql"
+    first.write_text("\\set ON_ERROR_STOP on\nBEGIN;\n" + _release.install_script(FIRST) + "COMMIT;\n")
+    result = _run_psql(psql, upgraded, first)
+    assert result.returncode == 0, result.stderr
+    assert _status(upgraded).version == FIRST
+    upgrade = tmp_path / "upgrade.sql"
+    upgrade.write_text(pyidsql.install.psql_script(FIRST))
+    result = _run_psql(psql, upgraded, upgrade)
+    assert result.returncode == 0, result.stderr
+
+    assert_same(snapshot(fresh), head_snapshot)
+    assert_same(snapshot(upgraded), head_snapshot)
+    # Run again, the upgrade script refuses: it is for the first release only.
+    again = _run_psql(psql, upgraded, upgrade)
+    assert again.returncode == 3
+    assert f"idsql {__version__} is installed, this script expects {FIRST}" in again.stderr
+
+
+def test_drift_cli_upgrade(databases: Any, head_snapshot: dict[str, list[tuple[Any, ...]]]) -> None:
+    dsn = databases()
+    _execute(dsn, _release.install_script(FIRST))
+    with psycopg.connect(dsn) as c:
+        assert pyidsql.install.install(c) == __version__
+    assert _status(dsn).version == __version__
+    assert_same(snapshot(dsn), head_snapshot)
+
+
+def test_drift_alembic(databases: Any, head_snapshot: dict[str, list[tuple[Any, ...]]]) -> None:
+    straight, stepwise, downgraded, first = databases(), databases(), databases(), databases()
+    pyidsql.alembic.upgrade(straight)
+    pyidsql.alembic.upgrade(stepwise, "idsql_0001")
+    assert _status(stepwise).version == FIRST
+    pyidsql.alembic.upgrade(stepwise)
+    for dsn in (straight, stepwise):
+        assert _status(dsn).channel == "alembic"
+        assert_same(snapshot(dsn), head_snapshot)
+
+    # The downgrade of the step gives back the catalog of the first release.
+    pyidsql.alembic.upgrade(downgraded)
+    pyidsql.alembic.downgrade(downgraded, "idsql_0001")
+    _execute(first, _release.install_script(FIRST))
+    assert_same(snapshot(downgraded), snapshot(first))
+
+
+def test_drift_create_extension(extension_dir: Path, databases: Any,
+                                head_snapshot: dict[str, list[tuple[Any, ...]]]) -> None:
+    fresh, upgraded = databases(), databases()
+    with psycopg.connect(fresh, autocommit=True) as c:
+        c.execute("CREATE EXTENSION idsql")
+    with psycopg.connect(upgraded, autocommit=True) as c:
+        c.execute(sql.SQL("CREATE EXTENSION idsql VERSION {}").format(sql.Literal(FIRST)))
+        assert c.execute("SELECT version FROM idsql.installation").fetchone() == (FIRST,)
+        c.execute("ALTER EXTENSION idsql UPDATE")
+    left, right = snapshot(fresh), snapshot(upgraded)
+    assert_same(left, right)
+    assert left["extension"][0][0] == __version__
+    # Apart from belonging to the extension, the objects are those of a plain install.
+    del left["extension"]
+    assert_same(left, {k: v for k, v in head_snapshot.items() if k != "extension"})
+
+
+def test_extension_registers_every_table_and_sequence_that_holds_state(extension_dir: Path, databases: Any) -> None:
+    dsn = databases()
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE EXTENSION idsql")
+        assert _status(dsn).channel == "extension"
+        members = {
+            r[0] for r in c.execute(
+                "SELECT c.oid::regclass::text FROM pg_depend d JOIN pg_class c ON c.oid = d.objid"
+                " WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'idsql') AND d.deptype = 'e'"
+                " AND d.classid = 'pg_class'::regclass AND c.relkind IN ('r', 'S')")
+        }
+        config = {r[0] for r in c.execute(
+            "SELECT x::regclass::text FROM pg_extension, unnest(extconfig) AS x WHERE extname = 'idsql'")}
+    assert {"idsql.prefix_counter", "idsql.table_counter", "idsql.id_mapping", "idsql.sync_queue",
+            "idsql.row_version", "idsql.temp_id_seq", "idsql.row_version_id_seq"} <= config
+    assert config == members - {"idsql.installation"}
+
+
+def test_create_extension_as_a_non_superuser(extension_dir: Path, pg_server: Any, databases: Any) -> None:
+    dsn = databases()
+    owner = "idsql_t_owner"
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(owner)))
+        c.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(owner)))
+        c.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
+            sql.Identifier(c.info.dbname), sql.Identifier(owner)))
+    try:
+        with psycopg.connect(dsn, user=owner, autocommit=True) as c:
+            c.execute("CREATE EXTENSION idsql")
+            assert pyidsql.generate_id(c, "CUS") == "CUS-AAA0001"
+            owners = c.execute(
+                "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'idsql'::regnamespace"
+            ).fetchall()
+            assert owners == [(owner,)]
+            c.execute("DROP EXTENSION idsql CASCADE")
+            c.execute("DROP SCHEMA IF EXISTS idsql CASCADE")
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(owner)))
+            c.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(owner)))
+
+
+def test_channels_refuse_each_others_installs(extension_dir: Path, databases: Any) -> None:
+    plain, ext = databases(), databases()
+    assert main(["install", "--dsn", plain]) == 0
+    with psycopg.connect(plain, autocommit=True) as c, pytest.raises(psycopg.Error) as info:
+        c.execute("CREATE EXTENSION idsql")
+    assert info.value.sqlstate == "ID902"
+    assert info.value.diag.message_hint is not None and "uninstall" in info.value.diag.message_hint
+
+    with psycopg.connect(ext, autocommit=True) as c:
+        c.execute(sql.SQL("CREATE EXTENSION idsql VERSION {}").format(sql.Literal(FIRST)))
+        # The plain scripts' guard refuses to run over it.
+        with pytest.raises(errors.ChannelMismatch), errors.translate_errors(), c.transaction():
+            c.execute(pyidsql.install._guard(None).encode())
+        # pyidsql install upgrades an extension with ALTER EXTENSION.
+        assert pyidsql.install.install(c) == __version__
+        assert c.execute("SELECT extversion FROM pg_extension WHERE extname = 'idsql'").fetchone() == (__version__,)
+        pyidsql.install.uninstall(c)
+        assert c.execute("SELECT count(*) FROM pg_extension WHERE extname = 'idsql'").fetchone() == (0,)
+
+
+def test_install_refuses_a_newer_version(dsn: str) -> None:
+    with psycopg.connect(dsn) as c:
+        c.execute("UPDATE idsql.installation SET version = '99.0.0'")
+        with pytest.raises(errors.VersionMismatch) as info:
+            pyidsql.install.install(c)
+    assert "idsql 99.0.0 is installed" in str(info.value)
+    assert info.value.hint == "Use pyidsql 99.0.0 or later, which knows that version."
+
+
+def test_cli_sql_from_an_unknown_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sql", "--from", "0.0.1"]) == 2
+    assert "unknown idsql version 0.0.1" in capsys.readouterr().err
+
+
+# --- pg_dump / pg_restore ----------------------------------------------------------------------
+
+STATE = """
+CREATE TABLE chat_history (id bigint PRIMARY KEY, note text);
+SELECT idsql.initialize_table('chat_history');
+SELECT idsql.next_id('chat_history') FROM generate_series(1, 5);
+SELECT idsql.generate_id('CUS') FROM generate_series(1, 3);
+SELECT idsql.configure_prefix('EVT', mode => 'fast');
+SELECT idsql.generate_id('EVT') FROM generate_series(1, 4);
+CREATE TABLE project (id text PRIMARY KEY, name text NOT NULL);
+SELECT idsql.set_id_strategy('project', 'server', 'prefix:PRJ');
+INSERT INTO project VALUES (idsql.new_temp_id('project'), 'one'), (idsql.new_temp_id('project'), 'two');
+SELECT idsql.enqueue_sync('project', id, 'create', '{}') FROM project;
+SELECT idsql.assign_server_id('project', (SELECT min(id) FROM project));
+CREATE TABLE chat_session (session_id text PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1, note text);
+SELECT idsql.enable_state_version('chat_session', history => true);
+INSERT INTO chat_session (session_id) VALUES ('S');
+"""
+# Each in a transaction of its own: a version counts once per transaction.
+UPDATES = ["UPDATE chat_session SET note = 'v2' WHERE session_id = 'S'",
+           "UPDATE chat_session SET note = 'v3' WHERE session_id = 'S'"]
+
+KEPT = {
+    "prefix_counter": "SELECT prefix, mode, last_value FROM idsql.prefix_counter ORDER BY 1",
+    "table_counter": "SELECT table_name::text, seq::text, pg_sequence_last_value(seq) FROM idsql.table_counter",
+    "id_mapping": "SELECT tbl::text, temp_id, permanent_id FROM idsql.id_mapping ORDER BY 2",
+    "sync_queue": "SELECT id, model_type::text, model_id, id_negotiation_status FROM idsql.sync_queue ORDER BY 1",
+    "temp_id": "SELECT tbl::text, temp_id FROM idsql.temp_id ORDER BY 2",
+    "row_version": "SELECT id, tbl::text, key, state_version, operation, row_data FROM idsql.row_version ORDER BY 1",
+    "id_strategy": "SELECT tbl::text, strategy, generator FROM idsql.id_strategy",
+    "state_version_table": "SELECT tbl::text, row_function FROM idsql.state_version_table",
+    "rows": "SELECT session_id, state_version, note FROM chat_session",
+}
+
+
+@pytest.mark.parametrize("channel", ["extension", "script"])
+def test_dump_restore_keeps_counters_history_mappings_and_queues(
+    channel: str, pg_server: Any, databases: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if pg_server.bindir is None or not (pg_server.bindir / "pg_dump").is_file():
+        pytest.skip("no pg_dump of the server's major version here")
+    source, target = databases(), databases()
+    with psycopg.connect(source, autocommit=True) as c:
+        if channel == "extension":
+            request.getfixturevalue("extension_dir")
+            c.execute("CREATE EXTENSION idsql")
+        else:
+            pyidsql.install.install(c)
+        c.execute(STATE.encode())
+        for update in UPDATES:
+            c.execute(update.encode())
+        before = {name: c.execute(query).fetchall() for name, query in KEPT.items()}  # type: ignore[arg-type]
+        issued = {
+            "CUS": pyidsql.current_id(c, "CUS"),
+            "EVT": pyidsql.current_id(c, "EVT"),
+            "table": c.execute("SELECT pg_sequence_last_value(seq) FROM idsql.table_counter").fetchone(),
+        }
+    assert before["row_version"] and before["id_mapping"] and before["sync_queue"]
+
+    dump = tmp_path / "db.dump"
+    subprocess.run([str(pg_server.bindir / "pg_dump"), "-Fc", "-f", str(dump), "-d", source], check=True)
+    result = subprocess.run([str(pg_server.bindir / "pg_restore"), "--exit-on-error", "-d", target, str(dump)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+    with psycopg.connect(target, autocommit=True) as c:
+        after = {name: c.execute(query).fetchall() for name, query in KEPT.items()}  # type: ignore[arg-type]
+        assert after == before
+        if channel == "extension":
+            assert c.execute("SELECT extversion FROM pg_extension WHERE extname = 'idsql'").fetchone() == (
+                __version__,)
+        # The next IDs continue where the source stopped, never repeat.
+        assert pyidsql.generate_id(c, "CUS") == pyidsql.increment_id(c, issued["CUS"])
+        assert pyidsql.generate_id(c, "EVT") > issued["EVT"]
+        assert issued["table"] == (5,)
+        assert pyidsql.next_id(c, "chat_history") == 6
+        assert pyidsql.new_temp_id(c, "project") not in {r[1] for r in before["temp_id"]}
+        # The per-table trigger function named by the old OID still counts versions.
+        version = before["rows"][0][1]
+        c.execute("UPDATE chat_session SET note = 'next' WHERE session_id = 'S'")
+        assert c.execute("SELECT state_version FROM chat_session").fetchone() == (version + 1,)
+        # A replaced temporary ID still resolves through the restored mapping.
+        assert pyidsql.resolve_id(c, "project", before["id_mapping"][0][1]) == before["id_mapping"][0][2]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known bug, reported: the trigger functions enable_state_version() generates write the table's "
+    "OID as a constant into idsql.row_version (tbl, root), so after a restore (new OIDs) new history "
+    "rows name the old OID and row_history() cannot find them"))
+def test_dump_restore_state_version_history_continues(pg_server: Any, databases: Any, tmp_path: Path) -> None:
+    if pg_server.bindir is None or not (pg_server.bindir / "pg_dump").is_file():
+        pytest.skip("no pg_dump of the server's major version here")
+    source, target = databases(), databases()
+    with psycopg.connect(source, autocommit=True) as c:
+        pyidsql.install.install(c)
+        c.execute(STATE.encode())
+        for update in UPDATES:
+            c.execute(update.encode())
+    dump = tmp_path / "db.dump"
+    subprocess.run([str(pg_server.bindir / "pg_dump"), "-Fc", "-f", str(dump), "-d", source], check=True)
+    subprocess.run([str(pg_server.bindir / "pg_restore"), "--exit-on-error", "-d", target, str(dump)], check=True)
+    with psycopg.connect(target, autocommit=True) as c:
+        c.execute("UPDATE chat_session SET note = 'next' WHERE session_id = 'S'")
+        history = pyidsql.row_history(c, "chat_session", {"session_id": "S"})
+        assert [h.state_version for h in history] == [1, 2, 3, 4]
+
+
+# --- pg_tle ------------------------------------------------------------------------------------
+
+# A stand-in for pg_tle's API that records the calls (the real one needs a preloaded library).
+PGTLE_STANDIN = """
+CREATE SCHEMA pgtle;
+CREATE TABLE pgtle.calls (n serial, fn text, name text, v1 text, v2 text, ext text);
+CREATE FUNCTION pgtle.install_extension(name text, version text, description text, ext text,
+                                        requires text[] DEFAULT NULL) RETURNS boolean LANGUAGE sql
+    AS $$ INSERT INTO pgtle.calls (fn, name, v1, ext) VALUES ('install_extension', name, version, ext)
+          RETURNING true $$;
+CREATE FUNCTION pgtle.install_update_path(name text, fromvers text, tovers text, ext text) RETURNS boolean
+    LANGUAGE sql AS $$ INSERT INTO pgtle.calls (fn, name, v1, v2, ext)
+                       VALUES ('install_update_path', name, fromvers, tovers, ext) RETURNING true $$;
+CREATE FUNCTION pgtle.set_default_version(name text, version text) RETURNS boolean LANGUAGE sql
+    AS $$ INSERT INTO pgtle.calls (fn, name, v1) VALUES ('set_default_version', name, version) RETURNING true $$;
+CREATE FUNCTION pgtle.available_extension_versions()
+    RETURNS TABLE (name name, version text) LANGUAGE sql
+    AS $$ SELECT c.name::name, c.v1 FROM pgtle.calls c WHERE c.fn = 'install_extension' $$;
+CREATE FUNCTION pgtle.extension_update_paths(name name)
+    RETURNS TABLE (source text, target text, path text) LANGUAGE sql
+    AS $$ SELECT c.v1, c.v2, c.v1 || '--' || c.v2 FROM pgtle.calls c
+           WHERE c.fn = 'install_update_path' AND c.name = $1 $$;
+"""
+
+
+def test_install_tle_registers_the_release_scripts(extension_dir: Path, databases: Any,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    dsn = databases()
+    assert main(["install", "--tle", "--dsn", dsn]) == 1
+    assert "pg_tle is not available" in capsys.readouterr().err
+
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(PGTLE_STANDIN)
+    assert main(["install", "--tle", "--dsn", dsn]) == 0
+    assert capsys.readouterr().out == f"idsql {__version__} installed through pg_tle\n"
+    chain = _release.versions()
+    with psycopg.connect(dsn, autocommit=True) as c:
+        calls = c.execute("SELECT fn, name, v1, v2, ext FROM pgtle.calls ORDER BY n").fetchall()
+        expected: list[tuple[Any, ...]] = [(
+            "install_extension", "idsql", chain[0], None,
+            _release.extension_script(_release.install_script(chain[0]), install=True))]
+        expected += [
+            ("install_update_path", "idsql", a, b, _release.extension_script(_release.step_script(a, b), install=False))
+            for a, b in pairwise(chain)
+        ]
+        expected.append(("set_default_version", "idsql", __version__, None, None))
+        assert calls == expected
+        # On this server CREATE EXTENSION found the same scripts as files; the channel is recorded.
+        assert c.execute("SELECT extversion FROM pg_extension WHERE extname = 'idsql'").fetchone() == (__version__,)
+        assert _status(dsn).channel == "pg_tle"
+
+    # Again: nothing registered twice, the extension updated in place.
+    assert main(["install", "--tle", "--dsn", dsn]) == 0
+    with psycopg.connect(dsn, autocommit=True) as c:
+        fns = [r[0] for r in c.execute("SELECT fn FROM pgtle.calls ORDER BY n")]
+    assert fns.count("install_extension") == 1
+    assert fns.count("install_update_path") == len(chain) - 1
+
+
+def test_install_tle_on_a_real_pg_tle_server() -> None:
+    """Runs only with PYIDSQL_TLE_DSN: a database on a server with pg_tle preloaded and created."""
+    dsn = os.environ.get("PYIDSQL_TLE_DSN")
+    if not dsn:
+        pytest.skip("set PYIDSQL_TLE_DSN to a database with pg_tle to run the real pg_tle install")
+    with psycopg.connect(dsn) as c:
+        assert pyidsql.install.install_tle(c) == __version__
+        assert pyidsql.generate_id(c, "TLE").startswith("TLE-")
+        c.rollback()
