@@ -3483,7 +3483,8 @@ COMMENT ON FUNCTION idsql._state_version_touch(regclass, jsonb[]) IS
 
 -- functions/_state_version_history.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_history(
-    p_tbl regclass, p_root regclass, p_from text, p_where text, p_operation text
+    p_tbl regclass, p_root regclass, p_from text, p_where text, p_operation text,
+    p_tbl_sql text DEFAULT NULL, p_root_sql text DEFAULT NULL
 )
     RETURNS text
     LANGUAGE plpgsql
@@ -3497,7 +3498,10 @@ AS $$
  * baseline); p_where filters them. For a table with a parent, $1 is a jsonb
  * map from each parent key to that parent's version and root (key, version),
  * built once per distinct parent; rows without a parent (NULL foreign key)
- * are under no root and are not recorded. OFFSET 0 keeps each key an
+ * are under no root and are not recorded. p_tbl_sql and p_root_sql spell the
+ * table and the root in the SQL when the OIDs must not be written into it (a
+ * trigger function, which outlives a dump and restore that gives the tables
+ * new OIDs); by default they are OID constants. OFFSET 0 keeps each key an
  * expression evaluated once per row: a subquery pulled up into the SELECT
  * would build the same jsonb again for every column that uses it.
  */
@@ -3507,35 +3511,69 @@ DECLARE
     v_version text := CASE WHEN v_cfg.version_column IS NULL THEN 'NULL::bigint'
                            ELSE format('r.%I', v_cfg.version_column) END;
     v_pk text;
+    v_tbl text := coalesce(p_tbl_sql, format('%s::pg_catalog.oid::pg_catalog.regclass', p_tbl::oid));
+    v_root text := coalesce(p_root_sql, format('%s::pg_catalog.oid::pg_catalog.regclass', p_root::oid));
 BEGIN
     IF v_cfg.parent IS NULL THEN
         RETURN format(
             'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version,'
             ' root, root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
-            ' SELECT %1$s::pg_catalog.oid::pg_catalog.regclass, k.key, %3$s, NULL, NULL,'
-            ' %1$s::pg_catalog.oid::pg_catalog.regclass, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r),'
+            ' SELECT %1$s, k.key, %3$s, NULL, NULL,'
+            ' %7$s, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r),'
             ' k.hash, NULL, k.hash'
             ' FROM %5$s CROSS JOIN LATERAL (SELECT j.key, pg_catalog.jsonb_hash_extended(j.key, 0) AS hash'
             ' FROM (SELECT %2$s AS key OFFSET 0) AS j) AS k WHERE %6$s',
-            p_tbl::oid, v_key, v_version, p_operation, p_from, p_where);
+            v_tbl, v_key, v_version, p_operation, p_from, p_where, v_root);
     END IF;
     v_pk := idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'r');
     RETURN format(
         'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version,'
         ' root, root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
-        ' SELECT %1$s::pg_catalog.oid::pg_catalog.regclass, w.key, %3$s, m.pk, (m.i ->> %9$L)::bigint,'
-        ' %4$s::pg_catalog.oid::pg_catalog.regclass, m.i -> %10$L, (m.i ->> %11$L)::bigint,'
+        ' SELECT %1$s, w.key, %3$s, m.pk, (m.i ->> %9$L)::bigint,'
+        ' %4$s, m.i -> %10$L, (m.i ->> %11$L)::bigint,'
         ' %5$L, pg_catalog.to_jsonb(r), pg_catalog.jsonb_hash_extended(w.key, 0),'
         ' pg_catalog.jsonb_hash_extended(m.pk, 0), pg_catalog.jsonb_hash_extended(m.i -> %10$L, 0)'
         ' FROM %6$s CROSS JOIN LATERAL (SELECT %7$s AS pk, %2$s AS key OFFSET 0) AS w'
         ' CROSS JOIN LATERAL (SELECT w.pk, $1 -> w.pk::text AS i OFFSET 0) AS m'
         ' WHERE (%8$s) AND m.i IS NOT NULL',
-        p_tbl::oid, v_key, v_version, p_root::oid, p_operation, p_from, v_pk, p_where, 'v', 'rk', 'rv');
+        v_tbl, v_key, v_version, v_root, p_operation, p_from, v_pk, p_where, 'v', 'rk', 'rv');
 END
 $$;
 
-COMMENT ON FUNCTION idsql._state_version_history(regclass, regclass, text, text, text) IS
+COMMENT ON FUNCTION idsql._state_version_history(regclass, regclass, text, text, text, text, text) IS
 'Internal: SQL text of the set-based INSERT that records changed rows of a table in idsql.row_version.';
+
+-- functions/_state_version_disown.sql
+CREATE OR REPLACE FUNCTION idsql._state_version_disown(fn name)
+    RETURNS void
+    LANGUAGE plpgsql
+    VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Take a function generated for a user's table (idsql.<fn>()) out of the
+ * idsql extension, if it is a member. It belongs with the table's triggers:
+ * generated inside the extension's own script (ALTER EXTENSION UPDATE
+ * generating the triggers of enabled tables anew), PostgreSQL records it as a
+ * member, and pg_dump would then leave it out while dumping the triggers that
+ * call it. Outside an extension script there is nothing to do.
+ */
+DECLARE
+    v_extension name;
+BEGIN
+    SELECT e.extname INTO v_extension
+      FROM pg_depend AS d
+      JOIN pg_extension AS e ON e.oid = d.refobjid
+     WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+       AND d.objid = to_regprocedure(format('idsql.%I()', _state_version_disown.fn));
+    IF FOUND THEN
+        EXECUTE format('ALTER EXTENSION %I DROP FUNCTION idsql.%I()', v_extension, _state_version_disown.fn);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION idsql._state_version_disown(name) IS
+'Internal: take a function generated for a user''s table out of the extension, if an extension script made it a member.';
 
 -- functions/_state_version_after_function.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_after_function(p_tbl regclass)
@@ -3556,19 +3594,26 @@ AS $$
  * without one, suppress_redundant_updates_trigger) drops no-op UPDATEs before
  * they are written. The SQL is
  * generated once here, as static SQL in the function, so each session plans it
- * once instead of on every statement.
+ * once instead of on every statement. It names the tables by TG_RELID and, for
+ * a child, by its parent and root read from idsql.state_version_table, never
+ * by OID constants: a dump and restore gives the tables new OIDs and keeps
+ * the function's text.
  */
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(p_tbl);
     v_fn name := format('tg_state_version_after_%s', p_tbl::oid)::name;
     v_root regclass := idsql._state_version_root_table(p_tbl);
-    v_body text := E'DECLARE\n    idsql_parents jsonb[];\n    idsql_map jsonb := ''{}''::jsonb;\nBEGIN\n';
+    v_body text := E'DECLARE\n    idsql_parents jsonb[];\n    idsql_map jsonb := ''{}''::jsonb;\n'
+                   || E'    idsql_parent regclass;\n    idsql_root regclass := TG_RELID::regclass;\nBEGIN\n';
     v_pk_n text;
     v_pk_o text;
     v_fk_n text;
     v_fk_o text;
 BEGIN
     IF v_cfg.parent IS NOT NULL THEN
+        v_body := v_body
+            || E'    SELECT c.parent INTO idsql_parent FROM idsql.state_version_table AS c WHERE c.tbl = TG_RELID;\n'
+            || E'    idsql_root := idsql._state_version_root_table(TG_RELID::regclass);\n';
         v_pk_n := idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'n');
         v_pk_o := idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'o');
         v_fk_n := idsql._state_version_columns(v_cfg.fk_columns, 'n');
@@ -3585,21 +3630,20 @@ BEGIN
             E'SELECT %1$s FROM idsql_new AS n WHERE pg_catalog.num_nulls(%3$s) = 0' ||
             E' UNION SELECT %2$s FROM idsql_old AS o WHERE pg_catalog.num_nulls(%4$s) = 0) AS s (p);\n' ||
             E'    END IF;\n' ||
-            E'    PERFORM idsql._state_version_touch(%5$s::pg_catalog.oid::pg_catalog.regclass, idsql_parents);\n',
-            v_pk_n, v_pk_o, v_fk_n, v_fk_o, v_cfg.parent::oid);
+            E'    PERFORM idsql._state_version_touch(idsql_parent, idsql_parents);\n',
+            v_pk_n, v_pk_o, v_fk_n, v_fk_o);
         IF v_cfg.history THEN
-            v_body := v_body || format(
-                E'    idsql_map := idsql._state_version_parent_map(%s::pg_catalog.oid::pg_catalog.regclass,' ||
-                E' idsql_parents);\n',
-                v_cfg.parent::oid);
+            v_body := v_body || E'    idsql_map := idsql._state_version_parent_map(idsql_parent, idsql_parents);\n';
         END IF;
     END IF;
     IF v_cfg.history THEN
         v_body := v_body
             || E'    IF TG_OP = ''INSERT'' THEN\n        '
-            || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_new AS r', 'true', 'INSERT'), '$1', 'idsql_map')
+            || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_new AS r', 'true', 'INSERT',
+                                                  'TG_RELID::regclass', 'idsql_root'), '$1', 'idsql_map')
             || E';\n    ELSIF TG_OP = ''DELETE'' THEN\n        '
-            || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_old AS r', 'true', 'DELETE'), '$1', 'idsql_map')
+            || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_old AS r', 'true', 'DELETE',
+                                                  'TG_RELID::regclass', 'idsql_root'), '$1', 'idsql_map')
             || E';\n    ELSE\n';
         IF v_cfg.parent IS NOT NULL THEN
             -- A row that moved to another parent leaves its old one: recorded there first.
@@ -3611,19 +3655,23 @@ BEGIN
                 format('(%s) IS DISTINCT FROM (%s)',
                        idsql._state_version_columns(v_cfg.fk_columns, 'r'),
                        idsql._state_version_columns(v_cfg.fk_columns, 'n')),
-                'MOVE'), '$1', 'idsql_map') || E';\n';
+                'MOVE', 'TG_RELID::regclass', 'idsql_root'), '$1', 'idsql_map') || E';\n';
         END IF;
         v_body := v_body || '        '
-            || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_new AS r', 'true', 'UPDATE'), '$1', 'idsql_map')
+            || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_new AS r', 'true', 'UPDATE',
+                                                  'TG_RELID::regclass', 'idsql_root'), '$1', 'idsql_map')
             || E';\n    END IF;\n';
     END IF;
     v_body := v_body || E'    RETURN NULL;\nEND\n';
+    -- Dropped, not replaced (see _state_version_triggers, which drops its triggers first).
+    EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_fn);
     EXECUTE format(
         E'CREATE OR REPLACE FUNCTION idsql.%I()\n'
         || E'    RETURNS trigger\n    LANGUAGE plpgsql\n    VOLATILE\n'
         || E'    SET search_path = pg_catalog, pg_temp\nAS $fn$\n'
         || E'/* Statement trigger of %s, generated by idsql.enable_state_version(). */\n%s$fn$',
         v_fn, p_tbl, v_body);
+    PERFORM idsql._state_version_disown(v_fn);
     EXECUTE format('COMMENT ON FUNCTION idsql.%I() IS %L', v_fn,
                    format('Statement trigger of %s generated by enable_state_version(): parents, history.', p_tbl));
     RETURN v_fn;
@@ -3742,7 +3790,11 @@ BEGIN
             E'    RETURNS trigger\n    LANGUAGE plpgsql\n    VOLATILE\nAS $fn$\n' ||
             E'/* Row trigger of %s, generated by idsql.enable_state_version(). */\n%s$fn$',
             v_fn, _state_version_triggers.tbl, v_body);
+        -- Dropped, not replaced: inside an extension script PostgreSQL refuses to replace a
+        -- function the extension does not own (the triggers that call it are gone already).
+        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_fn);
         EXECUTE v_fn_sql;
+        PERFORM idsql._state_version_disown(v_fn);
         EXECUTE format('COMMENT ON FUNCTION idsql.%I() IS %L', v_fn,
                        format('Row trigger of %s generated by enable_state_version(): version, timestamps, stale check.',
                               _state_version_triggers.tbl));

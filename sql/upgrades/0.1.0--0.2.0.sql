@@ -35,3 +35,7 @@ BEGIN
     ALTER TABLE idsql.table_counter ADD CONSTRAINT table_counter_seq_key UNIQUE (seq);
 END
 $$;
+
+-- 0.2.0 gives _state_version_history two arguments (how the generated triggers name their tables,
+-- by TG_RELID rather than OID constants): the 0.1.0 signature goes.
+DROP FUNCTION IF EXISTS idsql._state_version_history(regclass, regclass, text, text, text);
