@@ -664,3 +664,38 @@ def test_install_generates_the_triggers_of_enabled_tables_anew(db: psycopg.Conne
     assert (_entities(db)["A"], _session(db)) == (2, 2)
     history = pyidsql.row_history(db, "entity", {"entity_id": "A"})
     assert [(h.state_version, h.operation, h.row_data["name"]) for h in history][-1] == (2, "UPDATE", "A3")
+
+
+def test_enable_state_version_never_takes_another_tables_function(db: psycopg.Connection[Any]) -> None:
+    # After a restore, generated functions keep names carrying the old OIDs, and a new table may
+    # get one of those OIDs: its functions get other names, the restored table keeps its own.
+    db.execute("CREATE TABLE note (id integer PRIMARY KEY, body text, state_version bigint NOT NULL DEFAULT 1)")
+    db.execute("SELECT idsql.enable_state_version('note', history => true)")
+    db.execute("CREATE TABLE memo (id integer PRIMARY KEY, body text, state_version bigint NOT NULL DEFAULT 1)")
+    note, memo = (db.execute("SELECT %s::regclass::oid", (t,)).fetchone()[0] for t in ("note", "memo"))  # type: ignore[index]
+    for kind in ("row", "after"):  # what a restore leaves: note's functions named by memo's OID
+        db.execute(f"ALTER FUNCTION idsql.tg_state_version_{kind}_{note}() RENAME TO tg_state_version_{kind}_{memo}")  # type: ignore[arg-type]
+    db.execute("UPDATE idsql.state_version_table SET row_function = %s WHERE tbl = 'note'::regclass",
+               (f"tg_state_version_row_{memo}",))
+
+    db.execute("SELECT idsql.enable_state_version('memo', history => true)")
+    functions = dict(db.execute(
+        "SELECT t.tgrelid::regclass::text || ' ' || t.tgname, p.proname::text FROM pg_trigger t"
+        " JOIN pg_proc p ON p.oid = t.tgfoid WHERE t.tgname IN ('idsql_state_version_row', 'idsql_state_version_insert')"
+        " AND t.tgrelid IN ('note'::regclass, 'memo'::regclass)"
+    ).fetchall())
+    assert functions == {
+        "note idsql_state_version_row": f"tg_state_version_row_{memo}",
+        "note idsql_state_version_insert": f"tg_state_version_after_{memo}",
+        "memo idsql_state_version_row": f"tg_state_version_row_{memo}_2",
+        "memo idsql_state_version_insert": f"tg_state_version_after_{memo}_2",
+    }
+    db.execute("INSERT INTO note VALUES (1, 'n'), (2, 'n')")
+    db.execute("INSERT INTO memo VALUES (1, 'm')")
+    db.execute("UPDATE note SET body = 'n2' WHERE id = 1")
+    db.execute("SELECT idsql.enable_state_version('note', history => true)")  # again: names stay
+    db.execute("UPDATE note SET body = 'n3' WHERE id = 1")
+    assert [h.state_version for h in pyidsql.row_history(db, "note", {"id": 1})] == [1, 2, 3]
+    assert [h.state_version for h in pyidsql.row_history(db, "memo", {"id": 1})] == [1]
+    db.execute("SELECT idsql.disable_state_version('memo')")
+    assert db.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE %s", (f"tg_state_version_%_{memo}%",)).fetchone() == (2,)

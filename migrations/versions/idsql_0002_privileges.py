@@ -32,6 +32,8 @@ DROP FUNCTION IF EXISTS idsql._take_table_id(regclass, bigint);
 DROP FUNCTION IF EXISTS idsql._state_version_refresh();
 DROP FUNCTION IF EXISTS idsql._state_version_triggers(regclass, name);
 DROP FUNCTION IF EXISTS idsql._state_version_disown(name);
+DROP FUNCTION IF EXISTS idsql._state_version_function_name(regclass, text);
+DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass, name);
 DROP FUNCTION IF EXISTS idsql._state_version_history(regclass, regclass, text, text, text, text, text);
 -- 0.2.0 writes the key hashes of row_version with each row, 0.1.0 generates them: a column cannot
 -- become generated again, so the 0.1.0 install script below creates the table anew beside this one.

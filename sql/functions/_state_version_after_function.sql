@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION idsql._state_version_after_function(p_tbl regclass)
+CREATE OR REPLACE FUNCTION idsql._state_version_after_function(p_tbl regclass, p_fn name)
     RETURNS name
     LANGUAGE plpgsql
     VOLATILE
@@ -6,8 +6,8 @@ CREATE OR REPLACE FUNCTION idsql._state_version_after_function(p_tbl regclass)
 AS $$
 /*
  * (Re)create the statement-level AFTER trigger function of a tracked table,
- * idsql.tg_state_version_after_<oid>(), from its configuration, and return
- * its name. Once per INSERT, UPDATE or DELETE statement it:
+ * idsql.<p_fn>() (see _state_version_function_name), from its configuration,
+ * and return its name. Once per INSERT, UPDATE or DELETE statement it:
  * 1. counts the change for each distinct parent of the changed rows (old and
  *    new parent of a moved row) through _state_version_touch, which locks
  *    them in key order; the parent's own trigger carries it on to the root;
@@ -23,7 +23,7 @@ AS $$
  */
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(p_tbl);
-    v_fn name := format('tg_state_version_after_%s', p_tbl::oid)::name;
+    v_fn name := p_fn;
     v_root regclass := idsql._state_version_root_table(p_tbl);
     v_body text := E'DECLARE\n    idsql_parents jsonb[];\n    idsql_map jsonb := ''{}''::jsonb;\n'
                    || E'    idsql_parent regclass;\n    idsql_root regclass := TG_RELID::regclass;\nBEGIN\n';
@@ -100,5 +100,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION idsql._state_version_after_function(regclass) IS
+COMMENT ON FUNCTION idsql._state_version_after_function(regclass, name) IS
 'Internal: (re)create the generated statement trigger function of a tracked table; returns its name.';

@@ -25,7 +25,8 @@ DECLARE
     v_fn name := v_cfg.row_function;
     v_fn_sql text;
     v_touch text;
-    v_after name;
+    -- Named before the triggers that tell it go.
+    v_after name := idsql._state_version_function_name(_state_version_triggers.tbl, 'after');
     v_body text;
 BEGIN
     PERFORM idsql._state_version_drop_triggers(_state_version_triggers.tbl);
@@ -126,14 +127,13 @@ BEGIN
                        _state_version_triggers.tbl);
     END IF;
 
-    IF NOT (v_cfg.parent IS NOT NULL OR v_cfg.history)
-       AND to_regprocedure(format('idsql.tg_state_version_after_%s()', _state_version_triggers.tbl::oid)) IS NOT NULL THEN
-        EXECUTE format('DROP FUNCTION idsql.%I()', format('tg_state_version_after_%s', _state_version_triggers.tbl::oid));
+    IF NOT (v_cfg.parent IS NOT NULL OR v_cfg.history) THEN
+        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_after);
     END IF;
     IF v_cfg.parent IS NOT NULL OR v_cfg.history THEN
         -- Generated from the chain as it is now: enable the children again after
         -- giving one of their ancestors another parent.
-        v_after := idsql._state_version_after_function(_state_version_triggers.tbl);
+        PERFORM idsql._state_version_after_function(_state_version_triggers.tbl, v_after);
         EXECUTE format('CREATE TRIGGER idsql_state_version_insert AFTER INSERT ON %s'
                        ' REFERENCING NEW TABLE AS idsql_new'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_after);

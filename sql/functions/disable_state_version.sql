@@ -12,11 +12,10 @@ AS $$
  */
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(disable_state_version.tbl);
+    v_after name := idsql._state_version_function_name(disable_state_version.tbl, 'after');
 BEGIN
     PERFORM idsql._state_version_drop_triggers(disable_state_version.tbl);
-    IF to_regprocedure(format('idsql.tg_state_version_after_%s()', disable_state_version.tbl::oid)) IS NOT NULL THEN
-        EXECUTE format('DROP FUNCTION idsql.%I()', format('tg_state_version_after_%s', disable_state_version.tbl::oid));
-    END IF;
+    EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_after);
     IF v_cfg.row_function IS NOT NULL THEN
         EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_cfg.row_function);
     END IF;

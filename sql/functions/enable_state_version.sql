@@ -36,7 +36,7 @@ DECLARE
     v_created name;
     v_updated name;
     v_old name;
-    v_fn name := format('tg_state_version_row_%s', enable_state_version.tbl::oid)::name;
+    v_fn name := idsql._state_version_function_name(enable_state_version.tbl, 'row');
     v_map jsonb;
     v_parents jsonb[];
 BEGIN

@@ -41,8 +41,10 @@ END
 $$;
 
 -- 0.2.0 gives _state_version_history two arguments (how the generated triggers name their tables,
--- by TG_RELID rather than OID constants): the 0.1.0 signature goes.
+-- by TG_RELID rather than OID constants) and _state_version_after_function one (the name of the
+-- function, which no longer always carries the table's OID): the 0.1.0 signatures go.
 DROP FUNCTION IF EXISTS idsql._state_version_history(regclass, regclass, text, text, text);
+DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass);
 
 -- idsql 0.2.0: install script for the idsql schema.
 -- Generated from sql/ in the order of sql/manifest.txt (make release-scripts); do not edit.
@@ -3621,8 +3623,59 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_disown(name) IS
 'Internal: take a function generated for a user''s table out of the extension, if an extension script made it a member.';
 
+-- functions/_state_version_function_name.sql
+CREATE OR REPLACE FUNCTION idsql._state_version_function_name(tbl regclass, kind text)
+    RETURNS name
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Name the function generated for a table, kind 'row' or 'after': the one
+ * its idsql trigger of that kind calls now, when it has one, so that a name
+ * stays with its table; else tg_state_version_<kind>_<table OID>, with a
+ * suffix when a function of that name serves another table's trigger. That
+ * happens after a dump and restore: the functions keep the names of the old
+ * OIDs, and a table created later may get one of them.
+ */
+DECLARE
+    v_trigger name := (CASE _state_version_function_name.kind WHEN 'row' THEN 'idsql_state_version_row'
+                                                            WHEN 'after' THEN 'idsql_state_version_insert' END)::name;
+    v_name name;
+    v_base text := format('tg_state_version_%s_%s', _state_version_function_name.kind,
+                          _state_version_function_name.tbl::oid);
+BEGIN
+    IF v_trigger IS NULL THEN
+        RAISE EXCEPTION 'invalid kind "%"', _state_version_function_name.kind
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use row or after.';
+    END IF;
+    SELECT p.proname INTO v_name
+      FROM pg_trigger AS t
+      JOIN pg_proc AS p ON p.oid = t.tgfoid
+     WHERE t.tgrelid = _state_version_function_name.tbl AND t.tgname = v_trigger
+       AND p.pronamespace = 'idsql'::regnamespace;
+    IF FOUND THEN
+        RETURN v_name;
+    END IF;
+    v_name := v_base::name;
+    FOR v_n IN 2..1000 LOOP
+        EXIT WHEN NOT EXISTS (
+            SELECT FROM pg_trigger AS t
+              JOIN pg_proc AS p ON p.oid = t.tgfoid
+             WHERE p.proname = v_name AND p.pronamespace = 'idsql'::regnamespace
+               AND t.tgrelid <> _state_version_function_name.tbl);
+        v_name := format('%s_%s', v_base, v_n)::name;
+    END LOOP;
+    RETURN v_name;
+END
+$$;
+
+COMMENT ON FUNCTION idsql._state_version_function_name(regclass, text) IS
+'Internal: the name of the row or statement trigger function generated for a table, never one serving another table.';
+
 -- functions/_state_version_after_function.sql
-CREATE OR REPLACE FUNCTION idsql._state_version_after_function(p_tbl regclass)
+CREATE OR REPLACE FUNCTION idsql._state_version_after_function(p_tbl regclass, p_fn name)
     RETURNS name
     LANGUAGE plpgsql
     VOLATILE
@@ -3630,8 +3683,8 @@ CREATE OR REPLACE FUNCTION idsql._state_version_after_function(p_tbl regclass)
 AS $$
 /*
  * (Re)create the statement-level AFTER trigger function of a tracked table,
- * idsql.tg_state_version_after_<oid>(), from its configuration, and return
- * its name. Once per INSERT, UPDATE or DELETE statement it:
+ * idsql.<p_fn>() (see _state_version_function_name), from its configuration,
+ * and return its name. Once per INSERT, UPDATE or DELETE statement it:
  * 1. counts the change for each distinct parent of the changed rows (old and
  *    new parent of a moved row) through _state_version_touch, which locks
  *    them in key order; the parent's own trigger carries it on to the root;
@@ -3647,7 +3700,7 @@ AS $$
  */
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(p_tbl);
-    v_fn name := format('tg_state_version_after_%s', p_tbl::oid)::name;
+    v_fn name := p_fn;
     v_root regclass := idsql._state_version_root_table(p_tbl);
     v_body text := E'DECLARE\n    idsql_parents jsonb[];\n    idsql_map jsonb := ''{}''::jsonb;\n'
                    || E'    idsql_parent regclass;\n    idsql_root regclass := TG_RELID::regclass;\nBEGIN\n';
@@ -3724,7 +3777,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION idsql._state_version_after_function(regclass) IS
+COMMENT ON FUNCTION idsql._state_version_after_function(regclass, name) IS
 'Internal: (re)create the generated statement trigger function of a tracked table; returns its name.';
 
 -- functions/_state_version_triggers.sql
@@ -3755,7 +3808,8 @@ DECLARE
     v_fn name := v_cfg.row_function;
     v_fn_sql text;
     v_touch text;
-    v_after name;
+    -- Named before the triggers that tell it go.
+    v_after name := idsql._state_version_function_name(_state_version_triggers.tbl, 'after');
     v_body text;
 BEGIN
     PERFORM idsql._state_version_drop_triggers(_state_version_triggers.tbl);
@@ -3856,14 +3910,13 @@ BEGIN
                        _state_version_triggers.tbl);
     END IF;
 
-    IF NOT (v_cfg.parent IS NOT NULL OR v_cfg.history)
-       AND to_regprocedure(format('idsql.tg_state_version_after_%s()', _state_version_triggers.tbl::oid)) IS NOT NULL THEN
-        EXECUTE format('DROP FUNCTION idsql.%I()', format('tg_state_version_after_%s', _state_version_triggers.tbl::oid));
+    IF NOT (v_cfg.parent IS NOT NULL OR v_cfg.history) THEN
+        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_after);
     END IF;
     IF v_cfg.parent IS NOT NULL OR v_cfg.history THEN
         -- Generated from the chain as it is now: enable the children again after
         -- giving one of their ancestors another parent.
-        v_after := idsql._state_version_after_function(_state_version_triggers.tbl);
+        PERFORM idsql._state_version_after_function(_state_version_triggers.tbl, v_after);
         EXECUTE format('CREATE TRIGGER idsql_state_version_insert AFTER INSERT ON %s'
                        ' REFERENCING NEW TABLE AS idsql_new'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_after);
@@ -3955,7 +4008,7 @@ DECLARE
     v_created name;
     v_updated name;
     v_old name;
-    v_fn name := format('tg_state_version_row_%s', enable_state_version.tbl::oid)::name;
+    v_fn name := idsql._state_version_function_name(enable_state_version.tbl, 'row');
     v_map jsonb;
     v_parents jsonb[];
 BEGIN
@@ -4127,11 +4180,10 @@ AS $$
  */
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(disable_state_version.tbl);
+    v_after name := idsql._state_version_function_name(disable_state_version.tbl, 'after');
 BEGIN
     PERFORM idsql._state_version_drop_triggers(disable_state_version.tbl);
-    IF to_regprocedure(format('idsql.tg_state_version_after_%s()', disable_state_version.tbl::oid)) IS NOT NULL THEN
-        EXECUTE format('DROP FUNCTION idsql.%I()', format('tg_state_version_after_%s', disable_state_version.tbl::oid));
-    END IF;
+    EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_after);
     IF v_cfg.row_function IS NOT NULL THEN
         EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_cfg.row_function);
     END IF;

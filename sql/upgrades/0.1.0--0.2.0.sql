@@ -37,5 +37,7 @@ END
 $$;
 
 -- 0.2.0 gives _state_version_history two arguments (how the generated triggers name their tables,
--- by TG_RELID rather than OID constants): the 0.1.0 signature goes.
+-- by TG_RELID rather than OID constants) and _state_version_after_function one (the name of the
+-- function, which no longer always carries the table's OID): the 0.1.0 signatures go.
 DROP FUNCTION IF EXISTS idsql._state_version_history(regclass, regclass, text, text, text);
+DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass);
