@@ -36,13 +36,10 @@ DROP FUNCTION IF EXISTS idsql._state_version_function_name(regclass, text);
 DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass, name);
 DROP FUNCTION IF EXISTS idsql._state_version_history(regclass, regclass, text, text, text, text, text);
 -- 0.2.0 writes the key hashes of row_version with each row, 0.1.0 generates them: a column cannot
--- become generated again, so the 0.1.0 install script below creates the table anew beside this one.
-ALTER TABLE idsql.row_version RENAME TO row_version_0_2_0;
-ALTER INDEX idsql.row_version_pkey RENAME TO row_version_0_2_0_pkey;
-ALTER INDEX idsql.row_version_parent_idx RENAME TO row_version_0_2_0_parent_idx;
-ALTER INDEX idsql.row_version_root_idx RENAME TO row_version_0_2_0_root_idx;
-ALTER INDEX idsql.row_version_key_idx RENAME TO row_version_0_2_0_key_idx;
-ALTER SEQUENCE idsql.row_version_id_seq RENAME TO row_version_0_2_0_id_seq;
+-- become generated again, so the rows wait in a temporary table while the 0.1.0 install script
+-- below creates the table anew (beside the old one, its constraint names would take a suffix).
+CREATE TEMPORARY TABLE row_version_0_2_0 ON COMMIT DROP AS SELECT * FROM idsql.row_version;
+DROP TABLE idsql.row_version;
 GRANT EXECUTE ON FUNCTION idsql.reset_sequence(text, text), idsql.configure_prefix(text, text, integer, integer),
     idsql.sync_prefix(text, regclass, name), idsql.initialize_table(regclass, name, bigint),
     idsql.initialize(regclass[]), idsql.fix_sequence(regclass, name, bigint, boolean),
@@ -70,10 +67,10 @@ INSERT INTO idsql.row_version (id, tbl, key, state_version, parent_key, parent_v
 OVERRIDING SYSTEM VALUE
 SELECT id, tbl, key, state_version, parent_key, parent_version, root, root_key, root_version, operation,
        row_data, changed_at, xid
-  FROM idsql.row_version_0_2_0;
+  FROM pg_temp.row_version_0_2_0;
 SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('idsql.row_version', 'id'), max(id))
   FROM idsql.row_version HAVING max(id) IS NOT NULL;
-DROP TABLE idsql.row_version_0_2_0;
+DROP TABLE pg_temp.row_version_0_2_0;
 SELECT idsql.enable_state_version(c.tbl, c.version_column, c.parent, c.parent_fk, c.history)
   FROM idsql.state_version_table AS c
  WHERE c.enabled AND EXISTS (SELECT FROM pg_catalog.pg_class AS k WHERE k.oid = c.tbl)
