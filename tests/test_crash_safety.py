@@ -10,6 +10,7 @@ crashed under them, restarted, and the database compared with what the clients s
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +29,8 @@ from pyidsql._pgserver import PgServer, local_cluster, pg_ctl
 
 DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on", "max_connections": "50"}
 CLIENTS = 8
-ROUNDS, SECONDS = (10, 20.0) if soak.SOAK else (2, 4.0)
+# make soak: ten crash rounds, a thirtieth of SOAK_SECONDS each (20 s for the default 10 minutes).
+ROUNDS, SECONDS = (10, float(os.environ.get("PYIDSQL_SOAK_SECONDS", "600")) / 30) if soak.SOAK else (2, 4.0)
 
 Conn = psycopg.Connection[Any]
 Connect = Callable[..., Conn]
