@@ -463,3 +463,13 @@ def test_disable_late_reference_resolution_refuses_null_and_missing_tables(dsn: 
         with pytest.raises(psycopg.Error) as raised:
             c.execute("SELECT idsql.disable_late_reference_resolution(%s::regclass)", (table,))
         assert raised.value.sqlstate == ("22004" if table is None else "42P01")
+
+
+# Found by this fuzzer: a batch entry whose table names a missing schema ('0.0') came back as
+# 3F000 from the cast inside negotiate_ids; a missing table is 42P01, whatever part is missing.
+@pytest.mark.parametrize("table", ["0.0", "no_such_schema.project", "no_such_table", 0, 999999])
+def test_negotiate_ids_refuses_a_missing_table_with_42p01(dsn: str, table: str | int) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        with pytest.raises(psycopg.Error) as raised:
+            c.execute("SELECT idsql.negotiate_ids(%s)", (Jsonb([{"table": table, "temp_id": "tmp_x"}]),))
+        assert raised.value.sqlstate == "42P01"
