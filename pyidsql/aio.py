@@ -24,6 +24,7 @@ from pyidsql.negotiation import (
     SyncItem,
     _batch,
     _check_autocommit,
+    _check_direct,
     _enqueue_params,
     _log_query,
     _Seen,
@@ -303,6 +304,7 @@ async def listen_id_changes(
 ) -> AsyncIterator[IdChanged]:
     """Async twin of :func:`pyidsql.listen_id_changes`: replay after *since_log_id*, then live events."""
     _check_autocommit(conn.autocommit)
+    _check_direct(conn.info.backend_pid, await _db.afetch_scalar(conn, Q.BACKEND_PID))
     deadline = None if timeout is None else monotonic() + timeout
     seen = _Seen()
     await conn.execute(Q.LISTEN_ID_CHANGED)

@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -29,8 +29,11 @@ def _dsn(args: argparse.Namespace) -> str:
 
 
 def _connect(args: argparse.Namespace, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    # No server-side prepared statements: a command runs a query a few times at most, and through
+    # a transaction pooler (PgBouncer) the ones psycopg prepares stay on a backend that the next
+    # client gets, whose own first prepared statement then collides with them.
     try:
-        return psycopg.connect(_dsn(args), autocommit=autocommit)
+        return psycopg.connect(_dsn(args), autocommit=autocommit, prepare_threshold=None)
     except psycopg.OperationalError as exc:
         raise SystemExit(f"pyidsql: cannot connect: {exc}".rstrip()) from exc
 
@@ -162,15 +165,29 @@ def cmd_fix_sequences(args: argparse.Namespace) -> int:
     # does, so each table is locked only while its own sequence moves, and progress shows as it goes.
     # Like the procedure, those commits skip the WAL flush and one durable commit at the end covers
     # them all: a flush per table would cost more than the fixes.
+    # The settings are SET LOCAL in each fix's transaction, never on the session: through a
+    # transaction pooler (PgBouncer) a session setting stays on a server connection that other
+    # clients get next, and a later transaction of ours may run on another one without it.
     with _connect(args, autocommit=True) as conn:
-        conn.execute("SELECT set_config('lock_timeout', %s, false)", (args.lock_timeout,))
-        conn.execute("SET synchronous_commit = off")
-        total, fixes = sequences._fix_one_at_a_time(
+        total, groups = sequences._fix_one_at_a_time(
             conn, args.schema, args.margin, args.allow_backward, args.dry_run
         )
+
+        def fixes() -> Iterator[Any]:
+            while True:
+                with conn.transaction():
+                    conn.execute(
+                        "SELECT set_config('lock_timeout', %s, true), set_config('synchronous_commit', 'off', true)",
+                        (args.lock_timeout,),
+                    )
+                    fix = next(groups, None)
+                if fix is None:
+                    return
+                yield fix
+
         bar = _Progress(total, sys.stdout) if sys.stdout.isatty() and total >= PROGRESS_FROM else None
         fixed = problems = 0
-        for fix in fixes:
+        for fix in fixes():
             fixed += fix.fixed
             problems += fix.warning is not None
             for line in (fix.notice, fix.warning):

@@ -218,6 +218,25 @@ def _check_autocommit(autocommit: bool) -> None:
         )
 
 
+def _check_direct(key_pid: int, server_pid: int) -> None:
+    """Refuse a connection that does not lead straight to one PostgreSQL backend.
+
+    PostgreSQL tells a client its backend's process id when it connects (BackendKeyData,
+    ``conn.info.backend_pid``). A pooler such as PgBouncer answers the connection itself and
+    makes up that key, since the client may be served by any backend, one transaction at a time;
+    so when ``pg_backend_pid()`` differs from the key, something stands between us and the
+    server. In transaction pooling the LISTEN stays on a backend that is handed to other clients
+    and notifications are lost; a session pool would keep it, but from the client the two look
+    the same, so both are refused.
+    """
+    if key_pid != server_pid:
+        raise psycopg.ProgrammingError(
+            "listen_id_changes needs a direct connection to PostgreSQL: this one goes through a pooler "
+            f"or proxy (the server's backend pid is {server_pid}, the connection was told {key_pid}), "
+            "and LISTEN through transaction pooling loses notifications; connect to the server itself"
+        )
+
+
 def listen_id_changes(
     conn: psycopg.Connection[Any], *, since_log_id: int | None = None, timeout: float | None = None
 ) -> Iterator[IdChanged]:
@@ -226,10 +245,14 @@ def listen_id_changes(
     LISTENs on ``idsql_id_changed``, then first replays the change log after
     *since_log_id* (pass the last ``log_id`` you handled to receive what you missed
     while away), then follows live notifications, reading each event from the log.
-    Needs a psycopg connection in autocommit mode, used for nothing else meanwhile.
+    Needs a psycopg connection in autocommit mode, used for nothing else meanwhile, straight to
+    the server: through a pooler (PgBouncer) it raises ``psycopg.ProgrammingError``, since a
+    transaction-pooled LISTEN loses notifications (the check: ``pg_backend_pid()`` must equal
+    the backend pid the connection was given when it connected).
     Stops after *timeout* seconds (None: never).
     """
     _check_autocommit(conn.autocommit)
+    _check_direct(conn.info.backend_pid, _db.fetch_scalar(conn, Q.BACKEND_PID))
     deadline = None if timeout is None else monotonic() + timeout
     seen = _Seen()
     conn.execute(Q.LISTEN_ID_CHANGED)

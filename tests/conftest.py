@@ -16,6 +16,9 @@ the same way and names its fixtures shorter:
 - ``connect``: a factory, ``connect(**kwargs)`` → a new ``psycopg.Connection`` to the same
   database (psycopg's defaults: not autocommit); all are closed after the test.
 - ``empty_dsn``: conninfo of a fresh empty database (no idsql), dropped after the test.
+
+Hypothesis runs under the profile named by ``PYIDSQL_HYPOTHESIS_PROFILE``: ``test`` (the default,
+for ``make test``) or ``soak`` (``make soak``: the fuzzers draw twenty times as many cases).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 # The suite imports the plugin module itself too: let pytest know before that import.
 pytest.register_assert_rewrite("pyidsql.testing")
@@ -35,6 +39,16 @@ pytest_plugins = ["pyidsql.testing"]
 
 from pyidsql import _release  # noqa: E402
 from pyidsql.testing import PgServer, new_database  # noqa: E402
+
+# Every example talks to a real server: no deadline, and fixtures shared by the examples of a test.
+_FUZZ_DEFAULTS: dict[str, Any] = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+settings.register_profile("test", **_FUZZ_DEFAULTS)
+settings.register_profile("soak", **_FUZZ_DEFAULTS)
+HYPOTHESIS_PROFILE = os.environ.get("PYIDSQL_HYPOTHESIS_PROFILE", "test")
+settings.load_profile(HYPOTHESIS_PROFILE)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,17 @@ AS $$
  * trigger, PostgreSQL's own foreign-key error stands.
  */
 BEGIN
+    IF enable_late_reference_resolution.tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the referencing table, for example enable_late_reference_resolution(''task'').';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = enable_late_reference_resolution.tbl) THEN
+        -- An OID cast to regclass ('0', '-', '12345') is not checked: format() would splice it as is.
+        RAISE EXCEPTION 'relation with OID % does not exist', enable_late_reference_resolution.tbl::oid
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Pass the name of an existing table.';
+    END IF;
     IF enable_late_reference_resolution.mode IS NULL
        OR enable_late_reference_resolution.mode NOT IN ('resolve', 'reject') THEN
         RAISE EXCEPTION 'invalid late-reference mode "%"',

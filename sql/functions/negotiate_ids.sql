@@ -20,6 +20,7 @@ AS $$
  */
 DECLARE
     v_item jsonb;
+    v_tbl regclass;
     v_tbls regclass[] := '{}'::regclass[];
     v_temps text[] := '{}'::text[];
     v_news text[] := '{}'::text[];
@@ -45,9 +46,17 @@ BEGIN
                       DETAIL = format('Entry: %s.', left(v_item::text, 200)),
                       HINT = 'Each entry is {"table": "...", "temp_id": "...", "new_id": "..."}, new_id optional.';
         END IF;
-        v_tbls := v_tbls || CASE jsonb_typeof(v_item -> 'table')
-                                WHEN 'number' THEN (v_item ->> 'table')::oid::regclass
-                                ELSE (v_item ->> 'table')::regclass END;
+        -- to_regclass, not ::regclass: a missing schema is then 42P01 like a missing table, not 3F000.
+        v_tbl := CASE jsonb_typeof(v_item -> 'table')
+                     WHEN 'number' THEN (v_item ->> 'table')::oid::regclass
+                     ELSE to_regclass(v_item ->> 'table') END;
+        IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = v_tbl) THEN
+            RAISE EXCEPTION 'relation "%" does not exist', left(v_item ->> 'table', 200)
+                USING ERRCODE = 'undefined_table',
+                      DETAIL = format('Entry: %s.', left(v_item::text, 200)),
+                      HINT = 'Name an existing table, schema-qualified, or give its OID.';
+        END IF;
+        v_tbls := v_tbls || v_tbl;
         v_temps := v_temps || (v_item ->> 'temp_id');
         v_news := v_news || (v_item ->> 'new_id');
     END LOOP;

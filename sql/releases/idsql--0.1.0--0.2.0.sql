@@ -2808,6 +2808,7 @@ AS $$
  */
 DECLARE
     v_item jsonb;
+    v_tbl regclass;
     v_tbls regclass[] := '{}'::regclass[];
     v_temps text[] := '{}'::text[];
     v_news text[] := '{}'::text[];
@@ -2833,9 +2834,17 @@ BEGIN
                       DETAIL = format('Entry: %s.', left(v_item::text, 200)),
                       HINT = 'Each entry is {"table": "...", "temp_id": "...", "new_id": "..."}, new_id optional.';
         END IF;
-        v_tbls := v_tbls || CASE jsonb_typeof(v_item -> 'table')
-                                WHEN 'number' THEN (v_item ->> 'table')::oid::regclass
-                                ELSE (v_item ->> 'table')::regclass END;
+        -- to_regclass, not ::regclass: a missing schema is then 42P01 like a missing table, not 3F000.
+        v_tbl := CASE jsonb_typeof(v_item -> 'table')
+                     WHEN 'number' THEN (v_item ->> 'table')::oid::regclass
+                     ELSE to_regclass(v_item ->> 'table') END;
+        IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = v_tbl) THEN
+            RAISE EXCEPTION 'relation "%" does not exist', left(v_item ->> 'table', 200)
+                USING ERRCODE = 'undefined_table',
+                      DETAIL = format('Entry: %s.', left(v_item::text, 200)),
+                      HINT = 'Name an existing table, schema-qualified, or give its OID.';
+        END IF;
+        v_tbls := v_tbls || v_tbl;
         v_temps := v_temps || (v_item ->> 'temp_id');
         v_news := v_news || (v_item ->> 'new_id');
     END LOOP;
@@ -3096,6 +3105,17 @@ AS $$
  * trigger, PostgreSQL's own foreign-key error stands.
  */
 BEGIN
+    IF enable_late_reference_resolution.tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the referencing table, for example enable_late_reference_resolution(''task'').';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = enable_late_reference_resolution.tbl) THEN
+        -- An OID cast to regclass ('0', '-', '12345') is not checked: format() would splice it as is.
+        RAISE EXCEPTION 'relation with OID % does not exist', enable_late_reference_resolution.tbl::oid
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Pass the name of an existing table.';
+    END IF;
     IF enable_late_reference_resolution.mode IS NULL
        OR enable_late_reference_resolution.mode NOT IN ('resolve', 'reject') THEN
         RAISE EXCEPTION 'invalid late-reference mode "%"',
@@ -3124,6 +3144,17 @@ AS $$
  * Remove the trigger idsql_negotiation_resolve from a table (idempotent).
  */
 BEGIN
+    IF disable_late_reference_resolution.tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the referencing table, for example disable_late_reference_resolution(''task'').';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = disable_late_reference_resolution.tbl) THEN
+        -- An OID cast to regclass ('0', '-', '12345') is not checked: format() would splice it as is.
+        RAISE EXCEPTION 'relation with OID % does not exist', disable_late_reference_resolution.tbl::oid
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Pass the name of an existing table.';
+    END IF;
     EXECUTE format('DROP TRIGGER IF EXISTS idsql_negotiation_resolve ON %s', disable_late_reference_resolution.tbl);
 END
 $$;
