@@ -134,6 +134,8 @@ TABLE = st.one_of(
 )
 FIXTURE_COLUMN = st.sampled_from(COLUMNS)
 COLUMN = st.one_of(FIXTURE_COLUMN, FIXTURE_COLUMN, HOSTILE, ANY_TEXT)
+# Roles: ones every server has, then the same near misses, injections and noise as names.
+ROLE = st.one_of(st.sampled_from(["pg_monitor", "pg_read_all_data"]), HOSTILE, ANY_TEXT)
 SCHEMAS = st.lists(st.one_of(st.sampled_from([SCHEMA, "public", "idsql", "pg_catalog"]), HOSTILE, ANY_TEXT), max_size=4)
 PREFIX = st.one_of(PREFIXES, HOSTILE)
 TEMP_IDS = ["tmp_0000000000000000000000001", "tmp_0000000000000000000000002", "tmp_" + "z" * 25]
@@ -238,6 +240,7 @@ STRATEGIES: dict[str, dict[str, tuple[str, st.SearchStrategy[Any]]]] = {
         "parent_fk": ("name", COLUMN), "history": ("boolean", BOOL),
     },
     "idsql.disable_state_version(regclass)": {"tbl": ("regclass", TABLE)},
+    "idsql.grant_access(regrole,boolean)": {"role": ("regrole", ROLE), "admin": ("boolean", BOOL)},
     "idsql.row_history(regclass,jsonb)": {"tbl": ("regclass", TABLE), "key": ("jsonb", KEY)},
     "idsql.children_as_of(regclass,jsonb,bigint)": {
         "tbl": ("regclass", TABLE), "parent_key": ("jsonb", KEY), "parent_version": ("bigint", BIGINT),

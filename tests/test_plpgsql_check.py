@@ -35,10 +35,6 @@ JUSTIFIED: dict[tuple[str, str], str] = {
     ("idsql._state_version_triggers(regclass,name)", "text type variable is not sanitized"): (
         "v_fn_sql is the generated row trigger: every identifier in it went through %I, every literal through %L"
     ),
-    ("idsql._state_version_after_function(regclass)", "routine is marked as VOLATILE, should be STABLE"): (
-        "it runs CREATE FUNCTION and COMMENT through EXECUTE, which plpgsql_check cannot see; a STABLE "
-        "function may not run them"
-    ),
     ("idsql.rollback_to_version(regclass,jsonb,bigint)", "text type variable is not sanitized"): (
         "v_cols, v_set, v_target, v_now and v_match are built by format() from %I-quoted column names and an "
         "oid; the root, key and version are bound as $1..$3"
@@ -49,13 +45,6 @@ JUSTIFIED: dict[tuple[str, str], str] = {
         "the max must be read with a fresh snapshot, after the lock, or rows committed meanwhile are missed.",
     ("idsql._lock_sequence_tables(regclass[])", "routine is marked as VOLATILE, should be STABLE"):
         "It runs LOCK TABLE (through EXECUTE, which plpgsql_check cannot see), refused in a STABLE function.",
-    # The statement trigger functions that enable_state_version generates per table (named after the
-    # table's OID) all start from one DECLARE block; a table without a parent leaves the first unused,
-    # one without history under a parent never reads the second. Both cost nothing at run time.
-    ("idsql.tg_state_version_after_<oid>()", 'unused variable "idsql_parents"'):
-        "A root table has no parents to collect; the generated DECLARE block is the same for every table.",
-    ("idsql.tg_state_version_after_<oid>()", 'never read variable "idsql_map"'):
-        "The parent map feeds only history rows of a child table; the generated DECLARE block is shared.",
 }
 
 # Tables that put every idsql trigger function to work, so each is checked against a relation:

@@ -108,6 +108,7 @@ STEPS: list[tuple[str, Callable[[Any, Any, Raw], Any]]] = [
     ("fail_sync", lambda m, c, raw: m.fail_sync(c, 2, "remote said no")),
     ("enable_late_reference_resolution", lambda m, c, raw: m.enable_late_reference_resolution(c, "task")),
     ("disable_late_reference_resolution", lambda m, c, raw: m.disable_late_reference_resolution(c, "task")),
+    ("grant_access", lambda m, c, raw: m.grant_access(c, "pg_monitor")),  # a role every server has
 ]  # fmt: skip
 
 # What the steps must have left, read back on a direct connection.

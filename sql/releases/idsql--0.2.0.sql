@@ -3685,17 +3685,25 @@ DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(p_tbl);
     v_fn name := p_fn;
     v_root regclass := idsql._state_version_root_table(p_tbl);
-    v_body text := E'DECLARE\n    idsql_parents jsonb[];\n    idsql_map jsonb := ''{}''::jsonb;\n'
-                   || E'    idsql_parent regclass;\n    idsql_root regclass := TG_RELID::regclass;\nBEGIN\n';
+    v_body text;
+    v_root_sql text := 'TG_RELID::regclass';
     v_pk_n text;
     v_pk_o text;
     v_fk_n text;
     v_fk_o text;
 BEGIN
+    -- Each table's function declares only what it uses.
+    v_body := CASE WHEN v_cfg.parent IS NULL THEN E'BEGIN\n'
+                   WHEN NOT v_cfg.history THEN E'DECLARE\n    idsql_parent regclass;\n    idsql_parents jsonb[];\nBEGIN\n'
+                   ELSE E'DECLARE\n    idsql_parent regclass;\n    idsql_parents jsonb[];\n    idsql_map jsonb;\n'
+                        || E'    idsql_root regclass;\nBEGIN\n' END;
     IF v_cfg.parent IS NOT NULL THEN
         v_body := v_body
-            || E'    SELECT c.parent INTO idsql_parent FROM idsql.state_version_table AS c WHERE c.tbl = TG_RELID;\n'
-            || E'    idsql_root := idsql._state_version_root_table(TG_RELID::regclass);\n';
+            || E'    SELECT c.parent INTO idsql_parent FROM idsql.state_version_table AS c WHERE c.tbl = TG_RELID;\n';
+        IF v_cfg.history THEN
+            v_body := v_body || E'    idsql_root := idsql._state_version_root_table(TG_RELID::regclass);\n';
+            v_root_sql := 'idsql_root';
+        END IF;
         v_pk_n := idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'n');
         v_pk_o := idsql._state_version_json(v_cfg.parent_columns, v_cfg.fk_columns, 'o');
         v_fk_n := idsql._state_version_columns(v_cfg.fk_columns, 'n');
@@ -3722,10 +3730,10 @@ BEGIN
         v_body := v_body
             || E'    IF TG_OP = ''INSERT'' THEN\n        '
             || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_new AS r', 'true', 'INSERT',
-                                                  'TG_RELID::regclass', 'idsql_root'), '$1', 'idsql_map')
+                                                  'TG_RELID::regclass', v_root_sql), '$1', 'idsql_map')
             || E';\n    ELSIF TG_OP = ''DELETE'' THEN\n        '
             || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_old AS r', 'true', 'DELETE',
-                                                  'TG_RELID::regclass', 'idsql_root'), '$1', 'idsql_map')
+                                                  'TG_RELID::regclass', v_root_sql), '$1', 'idsql_map')
             || E';\n    ELSE\n';
         IF v_cfg.parent IS NOT NULL THEN
             -- A row that moved to another parent leaves its old one: recorded there first.
@@ -3737,11 +3745,11 @@ BEGIN
                 format('(%s) IS DISTINCT FROM (%s)',
                        idsql._state_version_columns(v_cfg.fk_columns, 'r'),
                        idsql._state_version_columns(v_cfg.fk_columns, 'n')),
-                'MOVE', 'TG_RELID::regclass', 'idsql_root'), '$1', 'idsql_map') || E';\n';
+                'MOVE', 'TG_RELID::regclass', v_root_sql), '$1', 'idsql_map') || E';\n';
         END IF;
         v_body := v_body || '        '
             || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_new AS r', 'true', 'UPDATE',
-                                                  'TG_RELID::regclass', 'idsql_root'), '$1', 'idsql_map')
+                                                  'TG_RELID::regclass', v_root_sql), '$1', 'idsql_map')
             || E';\n    END IF;\n';
     END IF;
     v_body := v_body || E'    RETURN NULL;\nEND\n';
