@@ -240,7 +240,7 @@ STRATEGIES: dict[str, dict[str, tuple[str, st.SearchStrategy[Any]]]] = {
         "parent_fk": ("name", COLUMN), "history": ("boolean", BOOL),
     },
     "idsql.disable_state_version(regclass)": {"tbl": ("regclass", TABLE)},
-    "idsql.grant_access(regrole,boolean)": {"role": ("regrole", ROLE), "admin": ("boolean", BOOL)},
+    "idsql.grant_access(regrole,boolean)": {"grantee": ("regrole", ROLE), "admin": ("boolean", BOOL)},
     "idsql.row_history(regclass,jsonb)": {"tbl": ("regclass", TABLE), "key": ("jsonb", KEY)},
     "idsql.children_as_of(regclass,jsonb,bigint)": {
         "tbl": ("regclass", TABLE), "parent_key": ("jsonb", KEY), "parent_version": ("bigint", BIGINT),
@@ -276,8 +276,10 @@ READ_ONLY = {
 }  # fmt: skip
 
 ALLOWED_CLASSES = ("ID", "22", "23", "42")
-# A syntax error means text reached the parser as SQL: the one 42 code that is never right here.
-NEVER = {"42601"}
+# A syntax error means text reached the parser as SQL; an undefined function means the call named
+# an argument the routine does not have (a wrong strategy here, which would test nothing) or the
+# routine called what is not there. Neither is ever right.
+NEVER = {"42601", "42883"}
 
 PUBLIC_ROUTINES = """
 SELECT p.oid::regprocedure::text,
