@@ -32,8 +32,9 @@ JUSTIFIED: dict[tuple[str, str], str] = {
     ("idsql._state_version_touch(regclass,jsonb[])", "text type variable is not sanitized"): (
         "v_match is built by format() from %I-quoted key columns and a regclass; the keys are bound as $1"
     ),
-    ("idsql._state_version_triggers(regclass,name)", "text type variable is not sanitized"): (
-        "v_fn_sql is the generated row trigger: every identifier in it went through %I, every literal through %L"
+    ("idsql._state_version_define(name,text,text)", "text type variable is not sanitized"): (
+        "definition is a generated trigger function from _state_version_triggers or _state_version_after_function: "
+        "every identifier in it went through %I or regclass, every literal through %L"
     ),
     ("idsql.rollback_to_version(regclass,jsonb,bigint)", "text type variable is not sanitized"): (
         "v_cols, v_set, v_target, v_now and v_match are built by format() from %I-quoted column names and an "

@@ -35,6 +35,7 @@ DECLARE
     v_seq regclass;
     v_always boolean;
     v_stmt text;
+    v_execute text;
     v_unknown text;
     v_generated text;
     v_identity text;
@@ -129,8 +130,9 @@ BEGIN
             CASE WHEN v_always THEN ' OVERRIDING SYSTEM VALUE' ELSE '' END, v_seq, coalesce(v_values, ''));
     END IF;
 
+    v_execute := format('EXECUTE %I (%L)', v_stmt, _insert_with_retry.data);
     FOR v_attempt IN 1.._insert_with_retry.retry_attempts LOOP
-        EXECUTE format('EXECUTE %I (%L)', v_stmt, _insert_with_retry.data) INTO v_row;
+        EXECUTE v_execute INTO v_row;
         IF v_row IS NOT NULL THEN
             RETURN v_row;
         END IF;
