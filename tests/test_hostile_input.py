@@ -470,6 +470,16 @@ def test_disable_late_reference_resolution_refuses_null_and_missing_tables(dsn: 
         assert raised.value.sqlstate == ("22004" if table is None else "42P01")
 
 
+# Found by this fuzzer once its strategy named the argument right: '-' and bare numbers pass as
+# regrole without naming a role, and grant_access spliced their text into GRANT (42601).
+@pytest.mark.parametrize("role", [None, "-", "0", "999999"])
+def test_grant_access_refuses_null_and_missing_roles(dsn: str, role: str | None) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        with pytest.raises(psycopg.Error) as raised:
+            c.execute("SELECT idsql.grant_access(%s::regrole)", (role,))
+        assert raised.value.sqlstate == ("22004" if role is None else "42704")
+
+
 # Found by this fuzzer: a batch entry whose table names a missing schema ('0.0') came back as
 # 3F000 from the cast inside negotiate_ids; a missing table is 42P01, whatever part is missing.
 @pytest.mark.parametrize("table", ["0.0", "no_such_schema.project", "no_such_table", 0, 999999])

@@ -28,6 +28,12 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Name an existing role, for example grant_access(''app_user'').';
     END IF;
+    -- '-' and bare numbers pass as regrole without naming a role; their text is no role name.
+    IF NOT EXISTS (SELECT FROM pg_roles AS r WHERE r.oid = grant_access.grantee) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', grant_access.grantee::oid
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Name an existing role, for example grant_access(''app_user'').';
+    END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA idsql TO %s', v_role);
     EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA idsql TO %s', v_role);
     EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA idsql TO %s', v_role);
