@@ -442,6 +442,37 @@ def test_row_history_records_deletes_and_leaves_out_moves(db: psycopg.Connection
     assert pyidsql.row_history(db, "entity", {"entity_id": "nobody"}) == []
 
 
+def test_row_history_spans_a_table_that_gained_a_parent(connect: Connect) -> None:
+    # A root's entries are found through the root index, a child's through the key index: a table
+    # enabled first on its own, then under a parent, has entries of both kinds for one row.
+    c = connect(autocommit=True)
+    c.execute(
+        "CREATE TABLE folder (folder_id int PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1);"
+        "CREATE TABLE note (note_id int PRIMARY KEY, folder_id int REFERENCES folder, body text,"
+        " state_version bigint NOT NULL DEFAULT 1);"
+        "INSERT INTO folder VALUES (1, 1);"
+        "INSERT INTO note VALUES (7, 1, 'draft', 1);"
+        "SELECT idsql.enable_state_version('note', history => true);"
+    )
+    c.execute("UPDATE note SET body = 'first' WHERE note_id = 7")
+    c.execute(
+        "SELECT idsql.enable_state_version('folder', history => true);"
+        "SELECT idsql.enable_state_version('note', parent => 'folder', history => true);"
+    )
+    c.execute("UPDATE note SET body = 'second' WHERE note_id = 7")
+    history = pyidsql.row_history(c, "note", {"note_id": 7})
+    assert [(h.state_version, h.operation, h.row_data["body"]) for h in history] == [
+        (1, "BASELINE", "draft"),
+        (2, "UPDATE", "first"),
+        (3, "UPDATE", "second"),
+    ]
+    # Enabling again records no second baseline for a row that has entries of either kind.
+    c.execute("SELECT idsql.enable_state_version('note', parent => 'folder', history => true)")
+    assert len(pyidsql.row_history(c, "note", {"note_id": 7})) == 3
+    # The folder's own history holds its versions, not the entries of the notes under it.
+    assert [h.state_version for h in pyidsql.row_history(c, "folder", {"folder_id": 1})] == [1, 2]
+
+
 def test_changes_between_lists_added_rows_and_ignores_bookkeeping(db: psycopg.Connection[Any]) -> None:
     _initial(db)
     db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, name) VALUES ('a1', 'A', 'colour')")

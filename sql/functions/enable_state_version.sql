@@ -181,8 +181,11 @@ BEGIN
         EXECUTE idsql._state_version_history(
             enable_state_version.tbl, idsql._state_version_root_table(enable_state_version.tbl),
             format('%s AS r', enable_state_version.tbl),
+            -- No entry yet, recorded with a parent or as a root (see idsql.row_history).
             format('NOT EXISTS (SELECT FROM idsql.row_version AS h WHERE h.key_hash = pg_catalog.jsonb_hash_extended(%2$s, 0)'
-                   ' AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.key = %2$s)',
+                   ' AND h.parent_key IS NOT NULL AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.key = %2$s)'
+                   ' AND NOT EXISTS (SELECT FROM idsql.row_version AS h WHERE h.root_hash = pg_catalog.jsonb_hash_extended(%2$s, 0)'
+                   ' AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.parent_key IS NULL AND h.key = %2$s)',
                    enable_state_version.tbl::oid, idsql._state_version_json(v_keys, v_keys, 'r')),
             'BASELINE')
             USING v_map;

@@ -27,9 +27,16 @@ BEGIN
     RETURN QUERY
         SELECT v.state_version, v.root_version, v.operation, v.row_data, v.changed_at
           FROM (SELECT DISTINCT ON (h.xid) h.id, h.state_version, h.root_version, h.operation, h.row_data, h.changed_at
-                  FROM idsql.row_version AS h
-                 WHERE h.key_hash = jsonb_hash_extended(row_history.key, 0)
-                   AND h.tbl = row_history.tbl AND h.key = row_history.key AND h.operation <> 'MOVE'
+                  FROM (-- Recorded with a parent: through the index of keys.
+                        SELECT r.* FROM idsql.row_version AS r
+                         WHERE r.key_hash = jsonb_hash_extended(row_history.key, 0) AND r.parent_key IS NOT NULL
+                           AND r.tbl = row_history.tbl AND r.key = row_history.key
+                        UNION ALL
+                        -- Recorded as a root (the table may have had no parent then): its key is the root's.
+                        SELECT r.* FROM idsql.row_version AS r
+                         WHERE r.root_hash = jsonb_hash_extended(row_history.key, 0) AND r.tbl = row_history.tbl
+                           AND r.parent_key IS NULL AND r.key = row_history.key) AS h
+                 WHERE h.operation <> 'MOVE'
                  ORDER BY h.xid, h.id DESC) AS v
          ORDER BY coalesce(v.state_version, v.root_version), v.root_version, v.id;
 END

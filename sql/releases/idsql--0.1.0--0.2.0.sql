@@ -3238,8 +3238,16 @@ ALTER TABLE idsql.row_version DROP CONSTRAINT IF EXISTS row_version_operation_ch
 -- Readers match the hash through the index and then the key itself.
 CREATE INDEX IF NOT EXISTS row_version_parent_idx ON idsql.row_version (tbl, parent_hash, key_hash, parent_version, id)
 WHERE parent_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS row_version_root_idx ON idsql.row_version (root_hash, root_version);
-CREATE INDEX IF NOT EXISTS row_version_key_idx ON idsql.row_version (key_hash);
+-- Everything under a root, by table and version: what changes_between and rollback_to_version
+-- read, and also how row_history finds the rows of a root table itself (their key is the root's).
+CREATE INDEX IF NOT EXISTS row_version_root_tbl_idx ON idsql.row_version (root_hash, tbl, root_version);
+-- The rows of tables with a parent, by key, for row_history. A root's rows are left out: the index
+-- above already finds them, and one index entry less per row makes their history about a sixth
+-- cheaper to write (measured on a 100,000-row UPDATE).
+CREATE INDEX IF NOT EXISTS row_version_child_key_idx ON idsql.row_version (key_hash) WHERE parent_key IS NOT NULL;
+-- Before 0.2.0 the two indexes above were one on (root_hash, root_version) and one on every key.
+DROP INDEX IF EXISTS idsql.row_version_root_idx;
+DROP INDEX IF EXISTS idsql.row_version_key_idx;
 
 COMMENT ON TABLE idsql.row_version IS
 'History of the tables enabled with history => true: one row per changed row per statement, written by triggers.';
@@ -4188,8 +4196,11 @@ BEGIN
         EXECUTE idsql._state_version_history(
             enable_state_version.tbl, idsql._state_version_root_table(enable_state_version.tbl),
             format('%s AS r', enable_state_version.tbl),
+            -- No entry yet, recorded with a parent or as a root (see idsql.row_history).
             format('NOT EXISTS (SELECT FROM idsql.row_version AS h WHERE h.key_hash = pg_catalog.jsonb_hash_extended(%2$s, 0)'
-                   ' AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.key = %2$s)',
+                   ' AND h.parent_key IS NOT NULL AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.key = %2$s)'
+                   ' AND NOT EXISTS (SELECT FROM idsql.row_version AS h WHERE h.root_hash = pg_catalog.jsonb_hash_extended(%2$s, 0)'
+                   ' AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.parent_key IS NULL AND h.key = %2$s)',
                    enable_state_version.tbl::oid, idsql._state_version_json(v_keys, v_keys, 'r')),
             'BASELINE')
             USING v_map;
@@ -4261,9 +4272,16 @@ BEGIN
     RETURN QUERY
         SELECT v.state_version, v.root_version, v.operation, v.row_data, v.changed_at
           FROM (SELECT DISTINCT ON (h.xid) h.id, h.state_version, h.root_version, h.operation, h.row_data, h.changed_at
-                  FROM idsql.row_version AS h
-                 WHERE h.key_hash = jsonb_hash_extended(row_history.key, 0)
-                   AND h.tbl = row_history.tbl AND h.key = row_history.key AND h.operation <> 'MOVE'
+                  FROM (-- Recorded with a parent: through the index of keys.
+                        SELECT r.* FROM idsql.row_version AS r
+                         WHERE r.key_hash = jsonb_hash_extended(row_history.key, 0) AND r.parent_key IS NOT NULL
+                           AND r.tbl = row_history.tbl AND r.key = row_history.key
+                        UNION ALL
+                        -- Recorded as a root (the table may have had no parent then): its key is the root's.
+                        SELECT r.* FROM idsql.row_version AS r
+                         WHERE r.root_hash = jsonb_hash_extended(row_history.key, 0) AND r.tbl = row_history.tbl
+                           AND r.parent_key IS NULL AND r.key = row_history.key) AS h
+                 WHERE h.operation <> 'MOVE'
                  ORDER BY h.xid, h.id DESC) AS v
          ORDER BY coalesce(v.state_version, v.root_version), v.root_version, v.id;
 END

@@ -34,8 +34,16 @@ ALTER TABLE idsql.row_version DROP CONSTRAINT IF EXISTS row_version_operation_ch
 -- Readers match the hash through the index and then the key itself.
 CREATE INDEX IF NOT EXISTS row_version_parent_idx ON idsql.row_version (tbl, parent_hash, key_hash, parent_version, id)
 WHERE parent_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS row_version_root_idx ON idsql.row_version (root_hash, root_version);
-CREATE INDEX IF NOT EXISTS row_version_key_idx ON idsql.row_version (key_hash);
+-- Everything under a root, by table and version: what changes_between and rollback_to_version
+-- read, and also how row_history finds the rows of a root table itself (their key is the root's).
+CREATE INDEX IF NOT EXISTS row_version_root_tbl_idx ON idsql.row_version (root_hash, tbl, root_version);
+-- The rows of tables with a parent, by key, for row_history. A root's rows are left out: the index
+-- above already finds them, and one index entry less per row makes their history about a sixth
+-- cheaper to write (measured on a 100,000-row UPDATE).
+CREATE INDEX IF NOT EXISTS row_version_child_key_idx ON idsql.row_version (key_hash) WHERE parent_key IS NOT NULL;
+-- Before 0.2.0 the two indexes above were one on (root_hash, root_version) and one on every key.
+DROP INDEX IF EXISTS idsql.row_version_root_idx;
+DROP INDEX IF EXISTS idsql.row_version_key_idx;
 
 COMMENT ON TABLE idsql.row_version IS
 'History of the tables enabled with history => true: one row per changed row per statement, written by triggers.';
