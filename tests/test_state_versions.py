@@ -317,6 +317,18 @@ def test_enable_state_version_is_idempotent(db: psycopg.Connection[Any]) -> None
     assert db.execute("SELECT count(*) FROM idsql.row_version WHERE operation = 'BASELINE'").fetchone() == (0,)
 
 
+def test_enable_and_disable_state_version_send_no_notice(connect: Connect) -> None:
+    c = connect(autocommit=True)
+    notices: list[str] = []
+    c.add_notice_handler(lambda d: notices.append(f"{d.severity}: {d.message_primary}"))
+    _setup(c)  # enables three tables, with history
+    c.execute("SELECT idsql.enable_state_version('entity', parent => 'chat_session')")  # again, without history
+    for table in ("entity_attribute", "entity", "chat_session"):
+        c.execute("SELECT idsql.disable_state_version(%s)", (table,))
+    c.execute("SELECT idsql.disable_state_version('entity')")  # twice
+    assert notices == []
+
+
 def test_enable_state_version_errors(conn: psycopg.Connection[Any]) -> None:
     conn.execute(
         "CREATE TABLE p (id int PRIMARY KEY, state_version bigint);"

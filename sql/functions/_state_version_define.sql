@@ -17,7 +17,7 @@ AS $$
 DECLARE
     v_extension name;
 BEGIN
-    EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', _state_version_define.fn);
+    PERFORM idsql._state_version_drop_function(_state_version_define.fn);
     EXECUTE _state_version_define.definition;
     SELECT e.extname INTO v_extension
       FROM pg_depend AS d

@@ -30,7 +30,7 @@ DECLARE
 BEGIN
     PERFORM idsql._state_version_drop_triggers(_state_version_triggers.tbl);
     IF _state_version_triggers.old_function IS DISTINCT FROM v_fn AND _state_version_triggers.old_function IS NOT NULL THEN
-        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', _state_version_triggers.old_function);
+        PERFORM idsql._state_version_drop_function(_state_version_triggers.old_function);
     END IF;
 
     IF v_cfg.row_function IS NOT NULL THEN
@@ -138,7 +138,7 @@ BEGIN
                        ' REFERENCING OLD TABLE AS idsql_old'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_after);
     ELSE
-        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_after);
+        PERFORM idsql._state_version_drop_function(v_after);
     END IF;
 END
 $$;

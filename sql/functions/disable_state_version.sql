@@ -15,9 +15,9 @@ DECLARE
     v_after name := idsql._state_version_function_name(disable_state_version.tbl, 'after');
 BEGIN
     PERFORM idsql._state_version_drop_triggers(disable_state_version.tbl);
-    EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_after);
+    PERFORM idsql._state_version_drop_function(v_after);
     IF v_cfg.row_function IS NOT NULL THEN
-        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_cfg.row_function);
+        PERFORM idsql._state_version_drop_function(v_cfg.row_function);
     END IF;
     UPDATE idsql.state_version_table AS c
        SET enabled = false, row_function = NULL

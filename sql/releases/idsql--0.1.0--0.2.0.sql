@@ -3652,7 +3652,7 @@ AS $$
 DECLARE
     v_extension name;
 BEGIN
-    EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', _state_version_define.fn);
+    PERFORM idsql._state_version_drop_function(_state_version_define.fn);
     EXECUTE _state_version_define.definition;
     SELECT e.extname INTO v_extension
       FROM pg_depend AS d
@@ -3668,6 +3668,29 @@ $$;
 
 COMMENT ON FUNCTION idsql._state_version_define(name, text, text) IS
 'Internal: (re)create a function generated for a user''s table, never as a member of the extension, with its comment.';
+
+-- functions/_state_version_drop_function.sql
+CREATE OR REPLACE FUNCTION idsql._state_version_drop_function(fn name)
+    RETURNS void
+    LANGUAGE plpgsql
+    VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Drop the generated trigger function idsql.<fn>() if there is one. DROP
+ * FUNCTION IF EXISTS would send a NOTICE for each one that is not there, and
+ * enable_state_version and disable_state_version would pass it on to callers
+ * who did nothing wrong.
+ */
+BEGIN
+    IF to_regprocedure(format('idsql.%I()', _state_version_drop_function.fn)) IS NOT NULL THEN
+        EXECUTE format('DROP FUNCTION idsql.%I()', _state_version_drop_function.fn);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION idsql._state_version_drop_function(name) IS
+'Internal: drop a generated trigger function of idsql if there is one, without a NOTICE when there is none.';
 
 -- functions/_state_version_function_name.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_function_name(tbl regclass, kind text)
@@ -3863,7 +3886,7 @@ DECLARE
 BEGIN
     PERFORM idsql._state_version_drop_triggers(_state_version_triggers.tbl);
     IF _state_version_triggers.old_function IS DISTINCT FROM v_fn AND _state_version_triggers.old_function IS NOT NULL THEN
-        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', _state_version_triggers.old_function);
+        PERFORM idsql._state_version_drop_function(_state_version_triggers.old_function);
     END IF;
 
     IF v_cfg.row_function IS NOT NULL THEN
@@ -3971,7 +3994,7 @@ BEGIN
                        ' REFERENCING OLD TABLE AS idsql_old'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_after);
     ELSE
-        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_after);
+        PERFORM idsql._state_version_drop_function(v_after);
     END IF;
 END
 $$;
@@ -4229,9 +4252,9 @@ DECLARE
     v_after name := idsql._state_version_function_name(disable_state_version.tbl, 'after');
 BEGIN
     PERFORM idsql._state_version_drop_triggers(disable_state_version.tbl);
-    EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_after);
+    PERFORM idsql._state_version_drop_function(v_after);
     IF v_cfg.row_function IS NOT NULL THEN
-        EXECUTE format('DROP FUNCTION IF EXISTS idsql.%I()', v_cfg.row_function);
+        PERFORM idsql._state_version_drop_function(v_cfg.row_function);
     END IF;
     UPDATE idsql.state_version_table AS c
        SET enabled = false, row_function = NULL

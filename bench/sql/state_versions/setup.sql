@@ -1,5 +1,5 @@
 -- Prepare a database for bench/state_versions.py: run after installing idsql (pyidsql install).
--- Six copies of one table, 100,000 rows each, differing only in their triggers.
+-- Seven copies of one table, 100,000 rows each, differing only in their triggers.
 CREATE TABLE sv_plain (id integer PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1, n integer NOT NULL, payload text);
 INSERT INTO sv_plain SELECT g, 1, 0, md5(g::text) FROM generate_series(1, 100000) AS g;
 CREATE TABLE sv_min (LIKE sv_plain INCLUDING ALL);
@@ -32,6 +32,22 @@ $$;
 CREATE TRIGGER sv_floor_bump BEFORE UPDATE ON sv_floor FOR EACH ROW EXECUTE FUNCTION sv_min_bump();
 CREATE TRIGGER sv_floor_record AFTER UPDATE ON sv_floor REFERENCING NEW TABLE AS sv_floor_new
     FOR EACH STATEMENT EXECUTE FUNCTION sv_floor_record();
+
+-- The smallest history that can be read by row: that bump, plus one statement trigger copying the
+-- changed rows as typed rows (no jsonb) into a table with one index, on the row's key and version.
+CREATE TABLE sv_keyed (LIKE sv_plain INCLUDING ALL);
+INSERT INTO sv_keyed SELECT * FROM sv_plain;
+CREATE TABLE sv_keyed_history (LIKE sv_plain);
+CREATE INDEX ON sv_keyed_history (id, state_version);
+CREATE FUNCTION sv_keyed_record() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO sv_keyed_history SELECT * FROM sv_keyed_new;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER sv_keyed_bump BEFORE UPDATE ON sv_keyed FOR EACH ROW EXECUTE FUNCTION sv_min_bump();
+CREATE TRIGGER sv_keyed_record AFTER UPDATE ON sv_keyed REFERENCING NEW TABLE AS sv_keyed_new
+    FOR EACH STATEMENT EXECUTE FUNCTION sv_keyed_record();
 
 SELECT idsql.enable_state_version('sv_ver');
 SELECT idsql.enable_state_version('sv_hist', history => true);

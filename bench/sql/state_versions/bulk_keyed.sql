@@ -1,0 +1,1 @@
+UPDATE sv_keyed SET n = n + 1;
