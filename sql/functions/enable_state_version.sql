@@ -183,9 +183,9 @@ BEGIN
             format('%s AS r', enable_state_version.tbl),
             -- No entry yet, recorded with a parent or as a root (see idsql.row_history).
             format('NOT EXISTS (SELECT FROM idsql.row_version AS h WHERE h.key_hash = pg_catalog.jsonb_hash_extended(%2$s, 0)'
-                   ' AND h.parent_key IS NOT NULL AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.key = %2$s)'
+                   ' AND h.root <> h.tbl AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.key = %2$s)'
                    ' AND NOT EXISTS (SELECT FROM idsql.row_version AS h WHERE h.root_hash = pg_catalog.jsonb_hash_extended(%2$s, 0)'
-                   ' AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.parent_key IS NULL AND h.key = %2$s)',
+                   ' AND h.tbl = %1$s::pg_catalog.oid::pg_catalog.regclass AND h.root = h.tbl AND h.key = %2$s)',
                    enable_state_version.tbl::oid, idsql._state_version_json(v_keys, v_keys, 'r')),
             'BASELINE')
             USING v_map;

@@ -29,13 +29,13 @@ BEGIN
           FROM (SELECT DISTINCT ON (h.xid) h.id, h.state_version, h.root_version, h.operation, h.row_data, h.changed_at
                   FROM (-- Recorded with a parent: through the index of keys.
                         SELECT r.* FROM idsql.row_version AS r
-                         WHERE r.key_hash = jsonb_hash_extended(row_history.key, 0) AND r.parent_key IS NOT NULL
+                         WHERE r.key_hash = jsonb_hash_extended(row_history.key, 0) AND r.root <> r.tbl
                            AND r.tbl = row_history.tbl AND r.key = row_history.key
                         UNION ALL
                         -- Recorded as a root (the table may have had no parent then): its key is the root's.
                         SELECT r.* FROM idsql.row_version AS r
                          WHERE r.root_hash = jsonb_hash_extended(row_history.key, 0) AND r.tbl = row_history.tbl
-                           AND r.parent_key IS NULL AND r.key = row_history.key) AS h
+                           AND r.root = r.tbl AND r.key = row_history.key) AS h
                  WHERE h.operation <> 'MOVE'
                  ORDER BY h.xid, h.id DESC) AS v
          ORDER BY coalesce(v.state_version, v.root_version), v.root_version, v.id;
