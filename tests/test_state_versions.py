@@ -6,6 +6,7 @@ connections (``connect``) and commit; the others run on ``conn`` in both of its 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -496,6 +497,98 @@ def test_changes_between_lists_added_rows_and_ignores_bookkeeping(db: psycopg.Co
     assert pyidsql.changes_between(db, "chat_session", S, 2, 2) == []
     with pytest.raises(psycopg.errors.NullValueNotAllowed):
         db.execute("SELECT * FROM idsql.changes_between('chat_session', NULL, 1, 2)")
+
+
+# The definition of changes_between, straight from the whole history under the root: each row's
+# last entry at each version (DELETE or MOVE meaning absent), compared without bookkeeping columns.
+# changes_between reads only the entries between the versions; this reads all of them.
+CHANGES_BY_DEFINITION = """
+WITH h AS (
+    SELECT * FROM idsql.row_version
+     WHERE root = %(root)s::regclass AND root_key = %(key)s::jsonb
+),
+at_version AS (
+    SELECT v.v, s.tbl, s.key, s.row_data
+      FROM (VALUES (%(a)s::bigint), (%(b)s::bigint)) AS v (v)
+     CROSS JOIN LATERAL (
+           SELECT DISTINCT ON (h.tbl, h.key) h.tbl, h.key, h.operation, h.row_data FROM h
+            WHERE h.root_version <= v.v ORDER BY h.tbl, h.key, h.root_version DESC, h.id DESC) AS s
+     WHERE s.operation NOT IN ('DELETE', 'MOVE')
+),
+d AS (
+    SELECT coalesce(o.tbl, n.tbl) AS tbl, coalesce(o.key, n.key) AS key, o.row_data AS old_data, n.row_data AS new_data
+      FROM (SELECT * FROM at_version WHERE v = %(a)s) AS o
+      FULL JOIN (SELECT * FROM at_version WHERE v = %(b)s) AS n ON (o.tbl, o.key) = (n.tbl, n.key)
+)
+SELECT d.tbl::text, d.key, d.old_data, d.new_data
+  FROM d JOIN idsql.state_version_table AS c ON c.tbl = d.tbl
+ WHERE d.old_data IS DISTINCT FROM d.new_data
+   AND (d.old_data IS NULL OR d.new_data IS NULL
+        OR d.old_data - array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text[]
+           <> d.new_data - array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text[])
+ ORDER BY d.tbl::oid, d.key
+"""
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_changes_between_matches_its_definition_on_random_histories(connect: Connect, seed: int) -> None:
+    rng = random.Random(seed)
+    c = connect(autocommit=True)
+    _setup(c)
+    c.execute("INSERT INTO chat_session (session_id) VALUES ('S'), ('T')")
+    ids = iter(range(1, 10_000))
+    entities: dict[str, str] = {}  # entity -> session
+    attributes: dict[str, str] = {}  # attribute -> entity
+    for _ in range(40):
+        with c.transaction():
+            for _ in range(rng.randint(1, 4)):
+                op = rng.random()
+                if op < 0.3 or not entities:
+                    e = f"e{next(ids)}"
+                    entities[e] = rng.choice("ST")
+                    c.execute("INSERT INTO entity (entity_id, session_id, name) VALUES (%s, %s, %s)",
+                              (e, entities[e], rng.choice("abc")))
+                elif op < 0.5:
+                    c.execute("UPDATE entity SET name = %s WHERE entity_id = %s",
+                              (rng.choice("abcd"), rng.choice(sorted(entities))))
+                elif op < 0.6:
+                    e = rng.choice(sorted(entities))
+                    entities[e] = "T" if entities[e] == "S" else "S"
+                    c.execute("UPDATE entity SET session_id = %s WHERE entity_id = %s", (entities[e], e))
+                elif op < 0.7:
+                    e = rng.choice(sorted(entities))
+                    c.execute("DELETE FROM entity WHERE entity_id = %s", (e,))
+                    del entities[e]
+                    attributes = {a: x for a, x in attributes.items() if x != e}
+                elif op < 0.85:
+                    a = f"a{next(ids)}"
+                    attributes[a] = rng.choice(sorted(entities))
+                    c.execute("INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES (%s, %s, %s)",
+                              (a, attributes[a], rng.choice("xyz")))
+                elif attributes:
+                    a = rng.choice(sorted(attributes))
+                    if rng.random() < 0.5:
+                        c.execute("UPDATE entity_attribute SET value = %s WHERE attribute_id = %s",
+                                  (rng.choice("xyz"), a))
+                    else:
+                        c.execute("DELETE FROM entity_attribute WHERE attribute_id = %s", (a,))
+                        del attributes[a]
+    compared = 0
+    for session in ("S", "T"):
+        key = {"session_id": session}
+        top = _session(c, session)
+        for a in range(1, top + 1):
+            for b in range(1, top + 1):
+                got = c.execute(
+                    "SELECT table_name::text, key, old_data, new_data"
+                    " FROM idsql.changes_between('chat_session', %s, %s, %s)",
+                    (Jsonb(key), a, b),
+                ).fetchall()
+                params = {"root": "chat_session", "key": Jsonb(key), "a": a, "b": b}
+                want = c.execute(CHANGES_BY_DEFINITION, params).fetchall()
+                assert got == want, (session, a, b)
+                compared += len(want)
+    assert compared > 100  # the histories had something to compare
 
 
 def test_prune_history_keeps_as_of_working_for_kept_versions(db: psycopg.Connection[Any]) -> None:
