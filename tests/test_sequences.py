@@ -152,6 +152,10 @@ def test_fix_sequence_shared_sequence_outside_the_schemas_still_counts(conn: Con
     conn.execute("INSERT INTO other.q VALUES (50)")
     assert list(report(conn, ["public"])) == ["p.id"]
     assert report(conn, ["public"])["p.id"].data_max == 50
+    # The fix covers the whole sequence and, like the report, lists the columns in the schemas.
+    done = pyidsql.fix_all_sequences(conn, schemas=["public"], dry_run=True)
+    assert [(str(f.table_name), f.column_name, f.data_max, f.action) for f in done] == [("p", "id", 50, "would_fix")]
+    assert len(pyidsql.fix_all_sequences(conn, dry_run=True)) == 2
     assert pyidsql.fix_sequence(conn, "p", "id") == 51
 
 

@@ -33,6 +33,7 @@ DROP FUNCTION IF EXISTS idsql._state_version_refresh();
 DROP FUNCTION IF EXISTS idsql._state_version_triggers(regclass, name);
 DROP FUNCTION IF EXISTS idsql._state_version_define(name, text, text);
 DROP FUNCTION IF EXISTS idsql._state_version_drop_function(name);
+DROP FUNCTION IF EXISTS idsql._in_schemas(regclass, name[]);
 DROP FUNCTION IF EXISTS idsql._state_version_function_name(regclass, text);
 DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass, name);
 DROP FUNCTION IF EXISTS idsql._state_version_history(regclass, regclass, text, text, text, text, text);

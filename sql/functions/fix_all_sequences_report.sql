@@ -23,7 +23,7 @@ AS $$
  * fix_all_sequences as a function: the same work, sequence by sequence, in the
  * caller's transaction (locks are held until it ends: size
  * max_locks_per_transaction for very many tables, or use the procedure).
- * Returns one row per column: status is what the report said before the fix,
+ * Returns one row per column in schemas: status is what the report said before the fix,
  * action what was done (fixed, would_fix, unchanged, skipped_locked,
  * out_of_range), previous_next and next_value the next value before and after.
  * A table it cannot lock within lock_timeout is reported, not raised, and the
@@ -40,6 +40,8 @@ BEGIN
                                            v_group.column_types, v_group.label, fix_all_sequences_report.margin,
                                            fix_all_sequences_report.allow_backward, fix_all_sequences_report.dry_run);
         FOR i IN 1 .. cardinality(v_group.tables) LOOP
+            -- Rows for the columns in schemas, as sequence_report lists them; the fix covered all.
+            CONTINUE WHEN NOT idsql._in_schemas(v_group.tables[i], fix_all_sequences_report.schemas);
             table_name := v_group.tables[i];
             column_name := v_group.columns[i];
             sequence_name := v_group.sequence_name;

@@ -33,10 +33,7 @@ BEGIN
         v_state := idsql._sequence_state(v_group.sequence_name, v_group.tables, v_group.columns,
                                          v_group.column_types, 0::bigint);
         FOR i IN 1 .. cardinality(v_group.tables) LOOP
-            CONTINUE WHEN sequence_report.schemas IS NOT NULL
-                     AND NOT EXISTS (SELECT FROM pg_class AS c
-                                       JOIN pg_namespace AS n ON n.oid = c.relnamespace
-                                      WHERE c.oid = v_group.tables[i] AND n.nspname = ANY(sequence_report.schemas));
+            CONTINUE WHEN NOT idsql._in_schemas(v_group.tables[i], sequence_report.schemas);
             table_name := v_group.tables[i];
             column_name := v_group.columns[i];
             sequence_name := v_group.sequence_name;

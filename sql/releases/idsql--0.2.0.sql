@@ -4713,6 +4713,26 @@ $$;
 COMMENT ON FUNCTION idsql._sequence_columns() IS
 'Every table column that draws from a sequence (serial, identity or a nextval DEFAULT), found through pg_depend.';
 
+-- functions/_in_schemas.sql
+CREATE OR REPLACE FUNCTION idsql._in_schemas(tbl regclass, schemas name[])
+    RETURNS boolean
+    LANGUAGE sql
+    STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Whether a table is in one of schemas (NULL: every schema). The sequence
+ * reports list the columns in the schemas asked for; a sequence those columns
+ * share with tables elsewhere is still measured and fixed across all of them.
+ */
+SELECT _in_schemas.schemas IS NULL
+       OR EXISTS (SELECT FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                   WHERE c.oid = _in_schemas.tbl AND n.nspname = ANY(_in_schemas.schemas));
+$$;
+
+COMMENT ON FUNCTION idsql._in_schemas(regclass, name[]) IS
+'Internal: whether a table is in one of the schemas given (NULL: every schema).';
+
 -- functions/_sequence_groups.sql
 CREATE OR REPLACE FUNCTION idsql._sequence_groups(schemas name[])
     RETURNS TABLE (
@@ -5092,10 +5112,7 @@ BEGIN
         v_state := idsql._sequence_state(v_group.sequence_name, v_group.tables, v_group.columns,
                                          v_group.column_types, 0::bigint);
         FOR i IN 1 .. cardinality(v_group.tables) LOOP
-            CONTINUE WHEN sequence_report.schemas IS NOT NULL
-                     AND NOT EXISTS (SELECT FROM pg_class AS c
-                                       JOIN pg_namespace AS n ON n.oid = c.relnamespace
-                                      WHERE c.oid = v_group.tables[i] AND n.nspname = ANY(sequence_report.schemas));
+            CONTINUE WHEN NOT idsql._in_schemas(v_group.tables[i], sequence_report.schemas);
             table_name := v_group.tables[i];
             column_name := v_group.columns[i];
             sequence_name := v_group.sequence_name;
@@ -5215,7 +5232,7 @@ AS $$
  * fix_all_sequences as a function: the same work, sequence by sequence, in the
  * caller's transaction (locks are held until it ends: size
  * max_locks_per_transaction for very many tables, or use the procedure).
- * Returns one row per column: status is what the report said before the fix,
+ * Returns one row per column in schemas: status is what the report said before the fix,
  * action what was done (fixed, would_fix, unchanged, skipped_locked,
  * out_of_range), previous_next and next_value the next value before and after.
  * A table it cannot lock within lock_timeout is reported, not raised, and the
@@ -5232,6 +5249,8 @@ BEGIN
                                            v_group.column_types, v_group.label, fix_all_sequences_report.margin,
                                            fix_all_sequences_report.allow_backward, fix_all_sequences_report.dry_run);
         FOR i IN 1 .. cardinality(v_group.tables) LOOP
+            -- Rows for the columns in schemas, as sequence_report lists them; the fix covered all.
+            CONTINUE WHEN NOT idsql._in_schemas(v_group.tables[i], fix_all_sequences_report.schemas);
             table_name := v_group.tables[i];
             column_name := v_group.columns[i];
             sequence_name := v_group.sequence_name;
