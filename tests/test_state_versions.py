@@ -301,6 +301,39 @@ def test_enable_state_version_bulk_update_counts_like_single_rows(db: psycopg.Co
     assert rows == [(1, 300), (2, 299), (3, 300)]
 
 
+
+def test_enable_state_version_bulk_updates_each_parent_once_per_statement(db: psycopg.Connection[Any]) -> None:
+    # Spec: at most one parent UPDATE per distinct parent per statement. pg_stat_xact_user_tables
+    # counts the row versions each table got, in this transaction and in earlier ones of this
+    # session whose counts were not sent yet: the difference across one statement is its own.
+    with db.transaction():
+        db.execute("INSERT INTO chat_session (session_id) SELECT 'S' || g FROM generate_series(1, 3) AS g")
+        db.execute(
+            "INSERT INTO entity (entity_id, session_id, name)"
+            " SELECT 'E' || g, 'S' || (g % 3 + 1), 'n' FROM generate_series(1, 300) AS g"
+        )
+        db.execute(
+            "INSERT INTO entity_attribute (attribute_id, entity_id, name)"
+            " SELECT 'A' || g, 'E' || (g % 30 + 1), 'colour' FROM generate_series(1, 60) AS g"
+        )
+
+    def updates_by(statement: str) -> dict[str, int]:
+        counts = (
+            "SELECT relname::text, n_tup_upd FROM pg_stat_xact_user_tables"
+            " WHERE relname IN ('chat_session', 'entity', 'entity_attribute')"
+        )
+        with db.transaction():
+            before = dict(db.execute(counts).fetchall())
+            db.execute(statement)
+            return {t: n - before[t] for t, n in db.execute(counts).fetchall()}
+
+    assert updates_by("UPDATE entity SET name = 'm'") == {"chat_session": 3, "entity": 300, "entity_attribute": 0}
+    # 60 attributes of 30 entities: each entity once, and through them each session once.
+    assert updates_by("UPDATE entity_attribute SET value = 'v'") == {
+        "chat_session": 3, "entity": 30, "entity_attribute": 60
+    }
+    assert db.execute("SELECT array_agg(DISTINCT state_version) FROM chat_session").fetchone() == ([3],)
+
 # --- installing ------------------------------------------------------------------------------------
 
 
