@@ -4379,12 +4379,19 @@ BEGIN
              ORDER BY h.tbl, h.key_hash, h.key, h.root_version DESC, h.id DESC
         ),
         lo AS (
-            -- The same rows at the earlier version: the root's own row through the root index,
-            -- the others through the key index (see idsql.row_version).
-            SELECT hi.tbl, hi.key, hi.operation AS hi_op, hi.row_data AS hi_data,
-                   l.operation AS lo_op, l.row_data AS lo_data
+            -- The same rows at the earlier version, by one probe each: the root's own row through
+            -- the root index, the others through the key index (see idsql.row_version). A DELETE
+            -- or MOVE entry, or none, means the row was not there.
+            SELECT hi.tbl, hi.key,
+                   CASE WHEN hi.operation NOT IN ('DELETE', 'MOVE') THEN hi.row_data END AS hi_data,
+                   CASE WHEN l.operation NOT IN ('DELETE', 'MOVE') THEN l.row_data END AS lo_data
               FROM hi
               LEFT JOIN LATERAL (
+                   -- One arm at most finds a row, so the outer ORDER BY and the root arm's
+                   -- redundant root = tbl change no result; they are for the plan. Without them
+                   -- the planner fetched each row's whole history and sorted it (15 ms became
+                   -- 115 ms for the last version of 1,000 entities x 100 versions); with them it
+                   -- merges the arms in order and walks the key index backwards to one entry.
                    SELECT e.operation, e.row_data
                      FROM ((SELECT r.id, r.root_version, r.operation, r.row_data
                               FROM idsql.row_version AS r
@@ -4406,21 +4413,13 @@ BEGIN
                     ORDER BY e.root_version DESC, e.id DESC
                     LIMIT 1) AS l ON true
         ),
-        -- Each side as the caller ordered the versions; a DELETE or MOVE entry means absent.
-        d AS (
-            SELECT lo.tbl, lo.key,
-                   CASE WHEN changes_between.from_version = v_lo THEN lo.lo_op ELSE lo.hi_op END AS old_op,
-                   CASE WHEN changes_between.from_version = v_lo THEN lo.lo_data ELSE lo.hi_data END AS old_data,
-                   CASE WHEN changes_between.from_version = v_lo THEN lo.hi_op ELSE lo.lo_op END AS new_op,
-                   CASE WHEN changes_between.from_version = v_lo THEN lo.hi_data ELSE lo.lo_data END AS new_data
-              FROM lo
-        ),
+        -- Each side as the caller ordered the versions.
         f AS (
-            SELECT d.tbl, d.key,
-                   CASE WHEN d.old_op NOT IN ('DELETE', 'MOVE') THEN d.old_data END AS old_data,
-                   CASE WHEN d.new_op NOT IN ('DELETE', 'MOVE') THEN d.new_data END AS new_data,
+            SELECT lo.tbl, lo.key,
+                   CASE WHEN changes_between.from_version = v_lo THEN lo.lo_data ELSE lo.hi_data END AS old_data,
+                   CASE WHEN changes_between.from_version = v_lo THEN lo.hi_data ELSE lo.lo_data END AS new_data,
                    array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text[] AS bk
-              FROM d JOIN idsql.state_version_table AS c ON c.tbl = d.tbl
+              FROM lo JOIN idsql.state_version_table AS c ON c.tbl = lo.tbl
         )
         SELECT f.tbl, f.key,
                CASE WHEN f.old_data IS NULL THEN 'added' WHEN f.new_data IS NULL THEN 'removed' ELSE 'changed' END,
