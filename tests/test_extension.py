@@ -229,8 +229,11 @@ CREATE TABLE entity (entity_id text PRIMARY KEY, session_id text NOT NULL REFERE
                      name text, state_version bigint NOT NULL DEFAULT 1);
 SELECT idsql.enable_state_version('chat_session', history => true);
 SELECT idsql.enable_state_version('entity', parent => 'chat_session', history => true);
+CREATE TABLE entity_note (note_id text PRIMARY KEY, entity_id text NOT NULL REFERENCES entity, body text);
+SELECT idsql.enable_state_version('entity_note', version_column => NULL, parent => 'entity');
 INSERT INTO chat_session VALUES ('S');
 INSERT INTO entity (entity_id, session_id, name) VALUES ('A', 'S', 'v1');
+INSERT INTO entity_note VALUES ('n', 'A', 'note');
 """
 
 
@@ -238,6 +241,7 @@ def _change_entity(dsn: str, name: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("UPDATE entity SET name = %s WHERE entity_id = 'A'", (name,))
         c.execute("UPDATE entity SET name = name WHERE entity_id = 'A'")  # a no-op counts for nothing
+        c.execute("UPDATE entity_note SET body = body")  # also on a table without a version column
 
 
 def _entity_history(dsn: str) -> list[tuple[int, int, str]]:

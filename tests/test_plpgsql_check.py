@@ -49,8 +49,8 @@ JUSTIFIED: dict[tuple[str, str], str] = {
 }
 
 # Tables that put every idsql trigger function to work, so each is checked against a relation:
-# state versions at all three levels (the generated row and statement functions), late-reference
-# resolution, and idsql's own sync queue.
+# state versions at all three levels (the generated row and statement functions, and the no-op
+# trigger of a table without a row function), late-reference resolution, and idsql's own sync queue.
 SAMPLE = """
 CREATE TABLE chat_session (session_id text PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1,
                            updated_at timestamptz);
@@ -64,6 +64,8 @@ SELECT idsql.enable_state_version('chat_session', history => true);
 SELECT idsql.enable_state_version('entity', parent => 'chat_session', history => true);
 SELECT idsql.enable_state_version('entity_attribute', version_column => NULL, parent => 'entity');
 SELECT idsql.enable_state_version('counted');
+CREATE TABLE entity_note (note_id text PRIMARY KEY, entity_id text NOT NULL REFERENCES entity, body text);
+SELECT idsql.enable_state_version('entity_note', version_column => NULL, parent => 'entity');
 CREATE TABLE project (id text PRIMARY KEY);
 CREATE TABLE task (id text PRIMARY KEY, project_id text REFERENCES project);
 SELECT idsql.set_id_strategy('project', 'server', 'prefix:PRJ');
@@ -143,7 +145,7 @@ def test_plpgsql_check_finds_nothing_in_trigger_functions(checked: psycopg.Conne
     # Each kind of generated function and each fixed trigger function was reached.
     assert checked_functions >= {
         "idsql.tg_state_version_row_<oid>()", "idsql.tg_state_version_after_<oid>()",
-        "idsql.tg_negotiation_resolve()", "idsql.tg_sync_queue_transition()",
+        "idsql.tg_negotiation_resolve()", "idsql.tg_sync_queue_transition()", "idsql._state_version_skip()",
     }
     assert [row for row in rows if _key(row[0], row[3]) not in JUSTIFIED] == []
 

@@ -67,6 +67,12 @@ def _entities(c: psycopg.Connection[Any]) -> dict[str, int]:
     return {k: v for k, v in c.execute("SELECT entity_id, state_version FROM entity ORDER BY 1").fetchall()}
 
 
+def _history_rows(c: psycopg.Connection[Any]) -> int:
+    row = c.execute("SELECT count(*) FROM idsql.row_version").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 @pytest.fixture
 def db(connect: Connect) -> psycopg.Connection[Any]:
     """An autocommit connection with the three tracked tables: each statement is a transaction."""
@@ -234,6 +240,33 @@ def test_enable_state_version_noop_updates_count_for_nothing(db: psycopg.Connect
         db.execute("UPDATE entity SET name = name WHERE entity_id = 'A'")
         db.execute("UPDATE entity SET name = 'Ann' WHERE entity_id = 'A'")
     assert (_session(db), _entities(db)) == (3, {"A": 3, "B": 1})
+
+
+@pytest.mark.parametrize("stored", ["compressed", "out of line"])
+def test_enable_state_version_noop_of_a_large_value_counts_for_nothing(
+    db: psycopg.Connection[Any], stored: str
+) -> None:
+    # A large value is stored compressed or out of line, but an UPDATE carries it in full: the
+    # same value must still be a no-op, on a table with a row trigger (entity) and on one without
+    # (note: no version column, no timestamps).
+    db.execute("CREATE TABLE note (note_id text PRIMARY KEY, session_id text NOT NULL REFERENCES chat_session, "
+               "body text)")
+    db.execute("SELECT idsql.enable_state_version('note', version_column => NULL, parent => 'chat_session', "
+               "history => true)")
+    rng = random.Random(5)
+    big = "x" * 6000 if stored == "compressed" else "".join(rng.choice("0123456789abcdef") for _ in range(6000))
+    db.execute("INSERT INTO chat_session (session_id) VALUES ('S')")
+    db.execute("INSERT INTO entity (entity_id, session_id, value) VALUES ('A', 'S', %s)", (big,))
+    db.execute("INSERT INTO note (note_id, session_id, body) VALUES ('n', 'S', %s)", (big,))
+    size = db.execute("SELECT pg_column_size(body) < octet_length(body) FROM note").fetchone()
+    assert size == (stored == "compressed",)  # and out of line when not compressed: over 2 kB
+    version, history = _session(db), _history_rows(db)
+    assert db.execute("UPDATE entity SET value = %s", (big,)).rowcount == 0
+    assert db.execute("UPDATE note SET body = %s", (big,)).rowcount == 0
+    assert (_session(db), _entities(db), _history_rows(db)) == (version, {"A": 1}, history)
+    # A real change of the large value still counts.
+    assert db.execute("UPDATE note SET body = %s", (big + "!",)).rowcount == 1
+    assert (_session(db), _history_rows(db)) == (version + 1, history + 2)  # the note and the session
 
 
 def test_enable_state_version_sets_timestamps(db: psycopg.Connection[Any]) -> None:

@@ -13,10 +13,9 @@ AS $$
  *    them in key order; the parent's own trigger carries it on to the root;
  * 2. records the changed rows in idsql.row_version, if the table keeps history.
  * The transition tables hold changed rows only: the row trigger (or, on a table
- * without one, suppress_redundant_updates_trigger) drops no-op UPDATEs before
- * they are written. The SQL is
- * generated once here, as static SQL in the function, so each session plans it
- * once instead of on every statement. It names the tables by TG_RELID and, for
+ * without one, the no-op trigger) drops no-op UPDATEs before they are written.
+ * The SQL is generated once here, as static SQL in the function, so each
+ * session plans it once instead of on every statement. It names the tables by TG_RELID and, for
  * a child, by its parent and root read from idsql.state_version_table, never
  * by OID constants: a dump and restore gives the tables new OIDs and keeps
  * the function's text.

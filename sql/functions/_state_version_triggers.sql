@@ -16,7 +16,7 @@ AS $$
  *   table (the version column is only reachable by name in PL/pgSQL), on
  *   BEFORE INSERT (version 1, timestamps) and BEFORE UPDATE (no-op UPDATEs
  *   dropped, optimistic-lock check, version bump once per transaction,
- *   updated_at). Without: PostgreSQL's suppress_redundant_updates_trigger.
+ *   updated_at). Without: a trigger that drops no-op UPDATEs (_state_version_skip).
  * - With a parent or history: statement-level AFTER triggers with transition
  *   tables calling the function _state_version_after_function() generates.
  */
@@ -114,10 +114,11 @@ BEGIN
         EXECUTE format('CREATE TRIGGER idsql_state_version_row BEFORE UPDATE ON %s FOR EACH ROW'
                        ' EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_fn);
     ELSE
-        -- Without a row function: PostgreSQL's own C trigger drops no-op UPDATEs (such a table
-        -- has no version column, so it is never a parent and never touched).
+        -- Without a row function, no-op UPDATEs are dropped by a trigger that runs only for them:
+        -- the WHEN clause compares the row images in the executor. Such a table has no version
+        -- column, so it is never a parent and never touched.
         EXECUTE format('CREATE TRIGGER idsql_state_version_noop BEFORE UPDATE ON %s FOR EACH ROW'
-                       ' EXECUTE FUNCTION pg_catalog.suppress_redundant_updates_trigger()',
+                       ' WHEN (NEW OPERATOR(pg_catalog.*=) OLD) EXECUTE FUNCTION idsql._state_version_skip()',
                        _state_version_triggers.tbl);
     END IF;
 

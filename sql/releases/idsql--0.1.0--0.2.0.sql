@@ -3508,6 +3508,30 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_parent_map(regclass, jsonb[]) IS
 'Internal: for each parent key, the parent''s version and its root''s key and version, as one jsonb map.';
 
+-- functions/_state_version_skip.sql
+CREATE OR REPLACE FUNCTION idsql._state_version_skip()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Row trigger that drops the UPDATE of its row. The no-op trigger of a
+ * tracked table without a version column or timestamps calls it only WHEN
+ * the new row image equals the old one (NEW *= OLD, which compares values,
+ * not how they are stored). PostgreSQL's suppress_redundant_updates_trigger
+ * compares stored bytes, so it let through a large value set to the value it
+ * already had (stored compressed or out of line before, plain in the new row),
+ * and the parent counted a change that was not one.
+ */
+BEGIN
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION idsql._state_version_skip() IS
+'Internal: row trigger that drops a no-op UPDATE of a tracked table without a version column or timestamps.';
+
 -- functions/_state_version_drop_triggers.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_drop_triggers(p_tbl regclass)
     RETURNS void
@@ -3763,10 +3787,9 @@ AS $$
  *    them in key order; the parent's own trigger carries it on to the root;
  * 2. records the changed rows in idsql.row_version, if the table keeps history.
  * The transition tables hold changed rows only: the row trigger (or, on a table
- * without one, suppress_redundant_updates_trigger) drops no-op UPDATEs before
- * they are written. The SQL is
- * generated once here, as static SQL in the function, so each session plans it
- * once instead of on every statement. It names the tables by TG_RELID and, for
+ * without one, the no-op trigger) drops no-op UPDATEs before they are written.
+ * The SQL is generated once here, as static SQL in the function, so each
+ * session plans it once instead of on every statement. It names the tables by TG_RELID and, for
  * a child, by its parent and root read from idsql.state_version_table, never
  * by OID constants: a dump and restore gives the tables new OIDs and keeps
  * the function's text.
@@ -3876,7 +3899,7 @@ AS $$
  *   table (the version column is only reachable by name in PL/pgSQL), on
  *   BEFORE INSERT (version 1, timestamps) and BEFORE UPDATE (no-op UPDATEs
  *   dropped, optimistic-lock check, version bump once per transaction,
- *   updated_at). Without: PostgreSQL's suppress_redundant_updates_trigger.
+ *   updated_at). Without: a trigger that drops no-op UPDATEs (_state_version_skip).
  * - With a parent or history: statement-level AFTER triggers with transition
  *   tables calling the function _state_version_after_function() generates.
  */
@@ -3974,10 +3997,11 @@ BEGIN
         EXECUTE format('CREATE TRIGGER idsql_state_version_row BEFORE UPDATE ON %s FOR EACH ROW'
                        ' EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_fn);
     ELSE
-        -- Without a row function: PostgreSQL's own C trigger drops no-op UPDATEs (such a table
-        -- has no version column, so it is never a parent and never touched).
+        -- Without a row function, no-op UPDATEs are dropped by a trigger that runs only for them:
+        -- the WHEN clause compares the row images in the executor. Such a table has no version
+        -- column, so it is never a parent and never touched.
         EXECUTE format('CREATE TRIGGER idsql_state_version_noop BEFORE UPDATE ON %s FOR EACH ROW'
-                       ' EXECUTE FUNCTION pg_catalog.suppress_redundant_updates_trigger()',
+                       ' WHEN (NEW OPERATOR(pg_catalog.*=) OLD) EXECUTE FUNCTION idsql._state_version_skip()',
                        _state_version_triggers.tbl);
     END IF;
 
