@@ -376,6 +376,24 @@ def test_insert_with_retry_prepares_once_per_table_and_keys(chat: Conn) -> None:
     assert ids(chat) == [1, 2, 3, 4, 5]
 
 
+def test_insert_with_retry_keeps_at_most_32_statements_per_session(chat: Conn) -> None:
+    # Every combination of the optional keys is a statement of its own: 2^3 per kind of row here,
+    # 40 combinations in all, more than a session keeps.
+    chat.execute("ALTER TABLE chat_history ADD COLUMN a text, ADD COLUMN b text")
+    optional = ["query", "response", "domain", "a", "b"]
+    combos = [[k for i, k in enumerate(optional) if mask >> i & 1] for mask in range(40)]
+    for n, keys in enumerate(combos, start=1):
+        row = pyidsql.insert_with_retry(chat, "chat_history", {"user_id": f"u{n}", **{k: f"{k}{n}" for k in keys}})
+        assert row["id"] == n
+        assert {k: row[k] for k in keys} == {k: f"{k}{n}" for k in keys}
+        assert len(prepared(chat)) == min(n, 32)
+    # A set of keys whose statement was deallocated is prepared again.
+    row = pyidsql.insert_with_retry(chat, "chat_history", {"user_id": "again"})
+    assert (row["id"], row["query"], row["domain"]) == (41, None, "general")
+    assert prepared(chat) == ["insert"] * 32
+    assert scalar(chat, "SELECT count(*) FROM chat_history") == 41
+
+
 def test_insert_with_retry_prepares_again_after_deallocate_and_discard(chat: Conn) -> None:
     assert pyidsql.insert_with_retry(chat, "chat_history", {"user_id": "a"})["id"] == 1
     assert pyidsql.next_id(chat, "chat_history") == 2

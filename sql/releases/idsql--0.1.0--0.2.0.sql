@@ -1510,7 +1510,10 @@ AS $$
  * for; one dropped by DEALLOCATE or DISCARD is prepared again. A table
  * altered later re-plans its statements as PostgreSQL always does, and a
  * column dropped or renamed since is then reported by PostgreSQL itself
- * (42703).
+ * (42703). A session keeps at most 32 of these statements: an application
+ * that leaves out its NULL keys makes a set of keys per combination, and
+ * each statement holds memory in the backend for as long as the session
+ * lasts. Preparing one more deallocates the oldest.
  */
 DECLARE
     v_column name;
@@ -1525,6 +1528,7 @@ DECLARE
     v_columns text;
     v_values text;
     v_row jsonb;
+    v_oldest text;
 BEGIN
     IF _insert_with_retry.tbl IS NULL OR _insert_with_retry.data IS NULL THEN
         RAISE EXCEPTION 'tbl and data must not be NULL'
@@ -1601,6 +1605,14 @@ BEGIN
                                     ELSE 'The column is an identity column defined as GENERATED ALWAYS.' END,
                       HINT = 'Remove it from data: the database computes its value.';
         END IF;
+        FOR v_oldest IN
+            SELECT p.name FROM pg_prepared_statements AS p
+             WHERE p.name LIKE 'idsql\_insert\_%'
+             ORDER BY p.prepare_time DESC, p.name DESC
+            OFFSET 31
+        LOOP
+            EXECUTE format('DEALLOCATE %I', v_oldest);
+        END LOOP;
         -- OVERRIDING SYSTEM VALUE lets the ID into a GENERATED ALWAYS identity column, and is only
         -- written then, so that PostgreSQL itself refuses any other such column.
         EXECUTE format(
