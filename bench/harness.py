@@ -81,19 +81,21 @@ class Server:
     bindir: Path
     version: str = ""
     settings: dict[str, str] = field(default_factory=dict)
+    user: str = PG_USER
+    database: str = DATABASE  # what the runs use
 
-    def conninfo(self, dbname: str = DATABASE) -> str:
-        """Return a libpq connection string for *dbname*."""
-        return make_conninfo(host=self.host, port=self.port, user=PG_USER, dbname=dbname)
+    def conninfo(self, dbname: str | None = None) -> str:
+        """Return a libpq connection string for *dbname* (the bench database by default)."""
+        return make_conninfo(host=self.host, port=self.port, user=self.user, dbname=dbname or self.database)
 
-    def connect(self, dbname: str = DATABASE, **kwargs: Any) -> psycopg.Connection[Any]:
-        """Open an autocommit connection to *dbname*."""
+    def connect(self, dbname: str | None = None, **kwargs: Any) -> psycopg.Connection[Any]:
+        """Open an autocommit connection to *dbname* (the bench database by default)."""
         return psycopg.connect(self.conninfo(dbname), autocommit=True, **kwargs)
 
-    def pgbench_env(self, dbname: str = DATABASE) -> dict[str, str]:
+    def pgbench_env(self, dbname: str | None = None) -> dict[str, str]:
         """Return the environment that points pgbench at *dbname* (PGHOST, PGPORT, …)."""
         env = dict(os.environ, **_CHILD_ENV)
-        env.update(PGHOST=self.host, PGPORT=str(self.port), PGUSER=PG_USER, PGDATABASE=dbname)
+        env.update(PGHOST=self.host, PGPORT=str(self.port), PGUSER=self.user, PGDATABASE=dbname or self.database)
         return env
 
     @property
@@ -259,7 +261,10 @@ class Run:
     """One pgbench invocation, repeatable: a script, its protocol, clients and length.
 
     Exactly one of *seconds* and *transactions* (per client) is set. Each transaction yields
-    *per_transaction* items (IDs), so a sample's throughput is items per second.
+    *per_transaction* items (IDs), so a sample's throughput is items per second. *retries* is for
+    a reference whose own errors are not what the bench measures (periods aborts now and then
+    under concurrent updates of one row): a failed run is run again that many times. pyidsql's
+    own runs keep 0, so that an error of theirs stops the bench.
     """
 
     label: str
@@ -270,6 +275,7 @@ class Run:
     protocol: str = "prepared"
     variables: tuple[tuple[str, str], ...] = ()
     per_transaction: int = 1
+    retries: int = 0
 
     @property
     def threads(self) -> int:
@@ -334,6 +340,27 @@ def run_pgbench(server: Server, run: Run) -> Sample:
     )
 
 
+def _measure(server: Server, run: Run, between: Callable[[], None] | None, log: Callable[[str], None],
+             where: str) -> Sample:
+    """Run *run* once after *between*; if it fails, log it (after *where*) and run it again, ``run.retries`` times."""
+    for retry in range(1, run.retries + 1):
+        if between is not None:
+            between()
+        try:
+            return run_pgbench(server, run)
+        except BenchError as exc:
+            log(f"{where}{run.label}: failed, running it again ({retry} of {run.retries}): {_first_error(str(exc))}")
+    if between is not None:
+        between()
+    return run_pgbench(server, run)
+
+
+def _first_error(text: str) -> str:
+    """Return the first line of pgbench's output that reports an error, or the first line."""
+    lines = text.splitlines()
+    return next((line.strip() for line in lines if "ERROR" in line or "error" in line), lines[0] if lines else "")
+
+
 def interleave(
     server: Server,
     runs: Sequence[Run],
@@ -350,12 +377,11 @@ def interleave(
     samples: list[list[Sample]] = [[] for _ in runs]
     for round_no in range(1, rounds + 1):
         for i, run in enumerate(runs):
-            if between is not None:
-                between()
-            sample = run_pgbench(server, run)
+            where = f"  round {round_no}/{rounds}  "
+            sample = _measure(server, run, between, log, where)
             samples[i].append(sample)
             log(
-                f"  round {round_no}/{rounds}  {run.label:<44} {fmt_rate(sample.per_second):>12}/s"
+                f"{where}{run.label:<44} {fmt_rate(sample.per_second):>12}/s"
                 f"  ({sample.transactions} xacts)"
             )
     return samples
