@@ -50,7 +50,8 @@ JUSTIFIED: dict[tuple[str, str], str] = {
 
 # Tables that put every idsql trigger function to work, so each is checked against a relation:
 # state versions at all three levels (the generated row and statement functions, and the no-op
-# trigger of a table without a row function), late-reference resolution, and idsql's own sync queue.
+# trigger of a table without a row function, and the recording of a move for a descendant with history),
+# late-reference resolution, and idsql's own sync queue.
 SAMPLE = """
 CREATE TABLE chat_session (session_id text PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1,
                            updated_at timestamptz);
@@ -65,7 +66,7 @@ SELECT idsql.enable_state_version('entity', parent => 'chat_session', history =>
 SELECT idsql.enable_state_version('entity_attribute', version_column => NULL, parent => 'entity');
 SELECT idsql.enable_state_version('counted');
 CREATE TABLE entity_note (note_id text PRIMARY KEY, entity_id text NOT NULL REFERENCES entity, body text);
-SELECT idsql.enable_state_version('entity_note', version_column => NULL, parent => 'entity');
+SELECT idsql.enable_state_version('entity_note', version_column => NULL, parent => 'entity', history => true);
 CREATE TABLE project (id text PRIMARY KEY);
 CREATE TABLE task (id text PRIMARY KEY, project_id text REFERENCES project);
 SELECT idsql.set_id_strategy('project', 'server', 'prefix:PRJ');

@@ -6,6 +6,7 @@ connections (``connect``) and commit; the others run on ``conn`` in both of its 
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -655,6 +656,148 @@ def test_changes_between_matches_its_definition_on_random_histories(connect: Con
                 assert got == want, (session, a, b)
                 compared += len(want)
     assert compared > 100  # the histories had something to compare
+
+
+def test_rollback_after_moves_and_cascades_touches_only_what_was_under_the_root(db: psycopg.Connection[Any]) -> None:
+    db.execute("INSERT INTO chat_session (session_id) VALUES ('S'), ('T')")
+    db.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('E', 'S', 'e'), ('D', 'S', 'd')")  # S 2
+    db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES ('a', 'E', 'x'),"
+               " ('d1', 'D', 'y')")  # S 3
+    db.execute("UPDATE entity SET session_id = 'T' WHERE entity_id = 'E'")  # S 4, T 2: 'a' goes with E
+    db.execute("DELETE FROM entity WHERE entity_id = 'D'")  # S 5: 'd1' goes by cascade
+    db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES ('b', 'E', 'z')")  # T 3
+    assert (_session(db, "S"), _session(db, "T")) == (5, 3)
+
+    def changes(root: str, a: int, b: int) -> list[tuple[str, str, str]]:
+        return sorted((str(d.table_name), next(iter(d.key.values())), d.change)
+                      for d in pyidsql.changes_between(db, "chat_session", {"session_id": root}, a, b))
+
+    assert changes("S", 3, 4) == [("entity", "E", "removed"), ("entity_attribute", "a", "removed")]
+    assert changes("T", 1, 2) == [("entity", "E", "added"), ("entity_attribute", "a", "added")]
+    assert changes("S", 4, 5) == [("entity", "D", "removed"), ("entity_attribute", "d1", "removed")]
+    # Back to before E and D existed: nothing of T's is taken, E and its attributes stay there.
+    assert pyidsql.rollback_to_version(db, "chat_session", {"session_id": "S"}, 1) == 6
+    assert _subtree(db, "S") == {}
+    assert sorted(k for _, k in _subtree(db, "T")) == ['{"attribute_id": "a"}', '{"attribute_id": "b"}',
+                                                       '{"entity_id": "E"}']
+    # Back to version 3: E comes back from T with its attributes, 'b' (which it never had under S)
+    # goes, D and 'd1' come back.
+    assert pyidsql.rollback_to_version(db, "chat_session", {"session_id": "S"}, 3) == 7
+    assert sorted(k for _, k in _subtree(db, "S")) == ['{"attribute_id": "a"}', '{"attribute_id": "d1"}',
+                                                       '{"entity_id": "D"}', '{"entity_id": "E"}']
+    assert _subtree(db, "T") == {}
+    assert _session(db, "T") == 4  # losing E counted for T
+
+
+# The rows under each session, read from the tables themselves: what the history must agree with.
+SUBTREE = """
+SELECT 'entity', pg_catalog.jsonb_build_object('entity_id', e.entity_id), pg_catalog.to_jsonb(e)
+  FROM entity AS e WHERE e.session_id = %(s)s
+UNION ALL
+SELECT 'entity_attribute', pg_catalog.jsonb_build_object('attribute_id', a.attribute_id), pg_catalog.to_jsonb(a)
+  FROM entity_attribute AS a JOIN entity AS e USING (entity_id) WHERE e.session_id = %(s)s
+"""
+BOOKKEEPING = ("state_version", "created_at", "updated_at")
+
+Rows = dict[tuple[str, str], dict[str, Any]]
+
+
+def _subtree(c: psycopg.Connection[Any], session: str) -> Rows:
+    return {(t, json.dumps(k, sort_keys=True)): d for t, k, d in c.execute(SUBTREE, {"s": session}).fetchall()}
+
+
+def _data(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if row is None else {k: v for k, v in row.items() if k not in BOOKKEEPING}
+
+
+def _random_moves_history(c: psycopg.Connection[Any], rng: random.Random) -> dict[str, dict[int, Rows]]:
+    """Run 40 random transactions over two sessions, moving entities and attributes between them.
+
+    Return each session's subtree after every version it reached, read from the tables.
+    """
+    c.execute("INSERT INTO chat_session (session_id) VALUES ('S'), ('T')")
+    seen: dict[str, dict[int, Rows]] = {s: {1: {}} for s in "ST"}
+    ids = iter(range(1, 10_000))
+    for _ in range(40):
+        with c.transaction():
+            for _ in range(rng.randint(1, 3)):
+                entities = [r[0] for r in c.execute("SELECT entity_id FROM entity ORDER BY 1")]
+                attributes = [r[0] for r in c.execute("SELECT attribute_id FROM entity_attribute ORDER BY 1")]
+                op = rng.random()
+                if op < 0.2 or not entities:
+                    c.execute("INSERT INTO entity (entity_id, session_id, name) VALUES (%s, %s, %s)",
+                              (f"e{next(ids)}", rng.choice("ST"), rng.choice("abc")))
+                elif op < 0.3:
+                    c.execute("UPDATE entity SET name = %s WHERE entity_id = %s",
+                              (rng.choice("abcd"), rng.choice(entities)))
+                elif op < 0.5:
+                    c.execute("UPDATE entity SET session_id = CASE session_id WHEN 'S' THEN 'T' ELSE 'S' END"
+                              " WHERE entity_id = %s", (rng.choice(entities),))
+                elif op < 0.55:
+                    c.execute("DELETE FROM entity WHERE entity_id = %s", (rng.choice(entities),))
+                elif op < 0.75 or not attributes:
+                    c.execute("INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES (%s, %s, %s)",
+                              (f"a{next(ids)}", rng.choice(entities), rng.choice("xyz")))
+                elif op < 0.85:
+                    c.execute("UPDATE entity_attribute SET value = %s WHERE attribute_id = %s",
+                              (rng.choice("xyz"), rng.choice(attributes)))
+                elif op < 0.95:
+                    c.execute("UPDATE entity_attribute SET entity_id = %s WHERE attribute_id = %s",
+                              (rng.choice(entities), rng.choice(attributes)))
+                else:
+                    c.execute("DELETE FROM entity_attribute WHERE attribute_id = %s", (rng.choice(attributes),))
+        for session in "ST":
+            version, rows = _session(c, session), _subtree(c, session)
+            # A session whose version did not move has the same rows: every change under it counted.
+            assert seen[session].setdefault(version, rows) == rows, (session, version)
+    return seen
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_history_agrees_with_the_tables_when_rows_move_between_roots(connect: Connect, seed: int) -> None:
+    # Entities move between two sessions with their attributes, and attributes between entities. At
+    # every version the tables were read; the history must give back exactly those rows.
+    rng = random.Random(seed)
+    c = connect(autocommit=True)
+    _setup(c)
+    seen = _random_moves_history(c, rng)
+    for session, versions in seen.items():
+        key = {"session_id": session}
+        for v, rows in versions.items():
+            entities = sorted((d for (t, _), d in rows.items() if t == "entity"), key=lambda d: d["entity_id"])
+            assert pyidsql.children_as_of(c, "entity", key, v) == entities, (session, v)
+        for a in versions:
+            for b in versions:
+                want = []
+                for k in sorted(versions[a].keys() | versions[b].keys()):
+                    old, new = versions[a].get(k), versions[b].get(k)
+                    if _data(old) != _data(new):
+                        change = "added" if old is None else "removed" if new is None else "changed"
+                        want.append((k[0], k[1], change, old, new))
+                got = sorted((str(d.table_name), json.dumps(d.key, sort_keys=True), d.change, d.old_data, d.new_data)
+                             for d in pyidsql.changes_between(c, "chat_session", key, a, b))
+                assert got == sorted(want, key=lambda w: (w[0], w[1])), (session, a, b)
+        # Rolling back to any version gives that version's rows back (their bookkeeping moves on)
+        # and takes from the other session only what came back from it.
+        other = "T" if session == "S" else "S"
+        for v in rng.sample(sorted(versions), min(6, len(versions))):
+            before = _subtree(c, other)
+            with pytest.raises(_Undo), c.transaction():
+                pyidsql.rollback_to_version(c, "chat_session", key, v)
+                after = _subtree(c, session)
+                assert {k: _data(d) for k, d in after.items()} == {k: _data(d) for k, d in versions[v].items()}
+                left = _subtree(c, other)
+                assert {k: _data(d) for k, d in left.items()} == {k: _data(before[k]) for k in left}
+                back = {k for k in before.keys() - left.keys()}
+                dragged = {k for k in back if k not in after and k[0] == "entity_attribute"}
+                assert back - dragged <= after.keys()
+                raise _Undo
+    moved = c.execute("SELECT count(*) FROM idsql.row_version WHERE operation = 'MOVE' AND parent_key IS NULL")
+    assert (moved.fetchone() or (0,))[0] > 0  # the histories had attributes change root with their entity
+
+
+class _Undo(Exception):
+    """Raised to roll a test transaction back."""
 
 
 def test_prune_history_keeps_as_of_working_for_kept_versions(db: psycopg.Connection[Any]) -> None:

@@ -33,6 +33,8 @@ DROP FUNCTION IF EXISTS idsql._state_version_refresh();
 DROP FUNCTION IF EXISTS idsql._state_version_triggers(regclass, name);
 DROP FUNCTION IF EXISTS idsql._state_version_define(name, text, text);
 DROP FUNCTION IF EXISTS idsql._state_version_drop_function(name);
+DROP FUNCTION IF EXISTS idsql._state_version_carry(regclass, jsonb);
+DROP FUNCTION IF EXISTS idsql._state_version_triggers_above(regclass);
 DROP FUNCTION IF EXISTS idsql._in_schemas(regclass, name[]);
 DROP FUNCTION IF EXISTS idsql._state_version_function_name(regclass, text);
 DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass, name);

@@ -11,7 +11,10 @@ AS $$
  * 1. counts the change for each distinct parent of the changed rows (old and
  *    new parent of a moved row) through _state_version_touch, which locks
  *    them in key order; the parent's own trigger carries it on to the root;
- * 2. records the changed rows in idsql.row_version, if the table keeps history.
+ * 2. records the changed rows in idsql.row_version, if the table keeps history;
+ * 3. when a row moved to a parent under another root row and some table below
+ *    keeps history, records that its descendants changed root with it
+ *    (_state_version_carry).
  * The transition tables hold changed rows only: the row trigger (or, on a table
  * without one, the no-op trigger) drops no-op UPDATEs before they are written.
  * The SQL is generated once here, as static SQL in the function, so each
@@ -29,12 +32,23 @@ DECLARE
     v_pk_o text;
     v_fk_n text;
     v_fk_o text;
+    -- A row that moves to a parent under another root takes its descendants with it: when some
+    -- table below keeps history, _state_version_carry records that they changed root.
+    v_carry boolean := v_cfg.parent IS NOT NULL AND v_cfg.version_column IS NOT NULL AND EXISTS (
+        WITH RECURSIVE d (tbl, history) AS (
+            SELECT c.tbl, c.history FROM idsql.state_version_table AS c WHERE c.parent = p_tbl AND c.enabled
+            UNION ALL
+            SELECT c.tbl, c.history FROM idsql.state_version_table AS c JOIN d ON c.parent = d.tbl WHERE c.enabled
+        )
+        SELECT FROM d WHERE d.history);
 BEGIN
     -- Each table's function declares only what it uses.
     v_body := CASE WHEN v_cfg.parent IS NULL THEN E'BEGIN\n'
-                   WHEN NOT v_cfg.history THEN E'DECLARE\n    idsql_parent regclass;\n    idsql_parents jsonb[];\nBEGIN\n'
-                   ELSE E'DECLARE\n    idsql_parent regclass;\n    idsql_parents jsonb[];\n    idsql_map jsonb;\n'
-                        || E'    idsql_root regclass;\nBEGIN\n' END;
+                   ELSE E'DECLARE\n    idsql_parent regclass;\n    idsql_parents jsonb[];\n'
+                        || CASE WHEN v_cfg.history OR v_carry THEN E'    idsql_map jsonb;\n' ELSE '' END
+                        || CASE WHEN v_cfg.history THEN E'    idsql_root regclass;\n' ELSE '' END
+                        || CASE WHEN v_carry THEN E'    idsql_moves jsonb;\n' ELSE '' END
+                        || E'BEGIN\n' END;
     IF v_cfg.parent IS NOT NULL THEN
         v_body := v_body
             || E'    SELECT c.parent INTO idsql_parent FROM idsql.state_version_table AS c WHERE c.tbl = TG_RELID;\n';
@@ -60,8 +74,23 @@ BEGIN
             E'    END IF;\n' ||
             E'    PERFORM idsql._state_version_touch(idsql_parent, idsql_parents);\n',
             v_pk_n, v_pk_o, v_fk_n, v_fk_o);
-        IF v_cfg.history THEN
+        IF v_cfg.history OR v_carry THEN
             v_body := v_body || E'    idsql_map := idsql._state_version_parent_map(idsql_parent, idsql_parents);\n';
+        END IF;
+        IF v_carry THEN
+            v_body := v_body || format(
+                -- Only when the parents before and after are under more than one root row.
+                E'    IF TG_OP = ''UPDATE'' AND (SELECT pg_catalog.count(DISTINCT e.value -> ''rk'')' ||
+                E' FROM pg_catalog.jsonb_each(idsql_map) AS e) > 1 THEN\n' ||
+                E'        SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''k'', %1$s, ''v'', n.%2$I,' ||
+                E' ''from'', idsql_map -> (%3$s)::text, ''to'', idsql_map -> (%4$s)::text)) INTO idsql_moves' ||
+                E' FROM idsql_old AS o JOIN idsql_new AS n ON (%5$s) = (%6$s)' ||
+                E' WHERE (idsql_map -> (%3$s)::text -> ''rk'') IS DISTINCT FROM (idsql_map -> (%4$s)::text -> ''rk'');\n' ||
+                E'        PERFORM idsql._state_version_carry(TG_RELID::regclass, idsql_moves);\n' ||
+                E'    END IF;\n',
+                idsql._state_version_json(v_cfg.key_columns, v_cfg.key_columns, 'n'), v_cfg.version_column,
+                v_pk_o, v_pk_n,
+                idsql._state_version_columns(v_cfg.key_columns, 'o'), idsql._state_version_columns(v_cfg.key_columns, 'n'));
         END IF;
     END IF;
     IF v_cfg.history THEN

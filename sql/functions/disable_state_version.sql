@@ -22,6 +22,7 @@ BEGIN
     UPDATE idsql.state_version_table AS c
        SET enabled = false, row_function = NULL
      WHERE c.tbl = disable_state_version.tbl;
+    PERFORM idsql._state_version_triggers_above(disable_state_version.tbl);
 END
 $$;
 

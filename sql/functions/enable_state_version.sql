@@ -17,7 +17,8 @@ AS $$
  * generated for the table (_state_version_triggers: a row trigger for the
  * version, the optimistic lock, no-op UPDATEs and timestamps; statement-level
  * AFTER triggers with transition tables when there is a parent to count for or
- * history to keep).
+ * history to keep). The tables above it that have a parent get theirs anew:
+ * they record the moves of descendants that keep history.
  * The parent must be tracked already and versioned; the foreign key to it is
  * found in the catalog (parent_fk names it when there are several) and must
  * reference the parent's primary key. With history, rows present now are
@@ -169,6 +170,7 @@ BEGIN
             row_function = excluded.row_function, enabled_at = excluded.enabled_at;
 
     PERFORM idsql._state_version_triggers(enable_state_version.tbl, v_old);
+    PERFORM idsql._state_version_triggers_above(enable_state_version.tbl);
 
     IF enable_state_version.history THEN
         IF enable_state_version.parent IS NOT NULL THEN

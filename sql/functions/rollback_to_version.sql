@@ -8,7 +8,8 @@ AS $$
  * Put every table with history under one root row back as it was at
  * target_version, as a new version: rows inserted since are deleted, rows
  * deleted since are inserted again (their version starts at 1 again), rows
- * changed since get their old values back (their version moves on). All in
+ * changed since get their old values back (their version moves on), and rows
+ * that moved under another root row since come back, with their descendants. All in
  * the caller's transaction, so the root counts it once, and a rollback can
  * itself be rolled back. Parents are written before their children and
  * deleted after them. Columns added since keep their current value on
@@ -97,13 +98,13 @@ BEGIN
           INTO v_cols, v_set
           FROM pg_attribute AS a
          WHERE a.attrelid = v_tbl.tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
-        -- Rows gone since the target come back; rows changed since get their old values.
+        -- Rows gone from the table since the target come back; rows changed since get their old
+        -- values, wherever they are: one that moved under another root row moves back.
         EXECUTE format(
             'INSERT INTO %1$s AS t (%2$s) OVERRIDING SYSTEM VALUE'
             ' SELECT (pg_catalog.jsonb_populate_record(NULL::%1$s, x.row_data)).* FROM (%3$s) AS x'
-            ' WHERE x.operation NOT IN (''DELETE'', ''MOVE'')'
-            ' AND NOT EXISTS (SELECT FROM (%4$s) AS y WHERE y.key = x.key AND y.operation NOT IN (''DELETE'', ''MOVE''))',
-            v_tbl.tbl, v_cols, v_target, v_now)
+            ' WHERE x.operation NOT IN (''DELETE'', ''MOVE'') AND NOT EXISTS (SELECT FROM %1$s AS t WHERE %4$s)',
+            v_tbl.tbl, v_cols, v_target, v_match)
             USING rollback_to_version.root, rollback_to_version.root_key, rollback_to_version.target_version;
         IF v_depth > 1 THEN
             v_deletes := format(

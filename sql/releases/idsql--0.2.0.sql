@@ -3447,23 +3447,57 @@ COMMENT ON FUNCTION idsql._state_version_root_table(regclass) IS
 CREATE OR REPLACE FUNCTION idsql._state_version_parent_map(p_parent regclass, p_keys jsonb[])
     RETURNS jsonb
     LANGUAGE plpgsql
-    STABLE
+    VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
 /*
  * Map each parent key (as jsonb text) to {"v": parent version, "rk": root
  * key, "rv": root version}: what the history rows of its children record.
  * One walk up the chain per distinct parent, not per child row.
+ *
+ * A parent that is gone (children deleted by ON DELETE CASCADE run after their
+ * parent's row is deleted) has no chain to walk. Its root row is then the one
+ * its last history entry was under (last by its version: ids follow each
+ * other only within one session), or else the one the last entry of one of
+ * its children was under (last by the parent's version). That root row counts
+ * the change here, as it will once the parent's own trigger runs (once per
+ * transaction), so that the children's DELETE entries carry the version that
+ * removed them. "v" stays null: the parent has no version left to count in.
  */
 DECLARE
     v_map jsonb := '{}'::jsonb;
     v_key jsonb;
     v_info record;
+    v_root regclass;
+    v_rk jsonb;
 BEGIN
     FOREACH v_key IN ARRAY coalesce(p_keys, '{}'::jsonb[]) LOOP
         SELECT * INTO v_info FROM idsql._state_version_root(p_parent, v_key);
+        v_rk := v_info.root_key;
+        IF v_info.version IS NULL AND v_rk IS NULL THEN
+            v_root := idsql._state_version_root_table(p_parent);
+            SELECT h.root_key INTO v_rk
+              FROM idsql.row_version AS h
+             WHERE h.key_hash = jsonb_hash_extended(v_key, 0) AND h.root <> h.tbl
+               AND h.tbl = p_parent AND h.key = v_key AND jsonb_typeof(h.root_key) = 'object'
+             ORDER BY h.state_version DESC, h.id DESC
+             LIMIT 1;
+            IF v_rk IS NULL THEN
+                SELECT h.root_key INTO v_rk
+                  FROM idsql.state_version_table AS c
+                  JOIN idsql.row_version AS h
+                    ON h.tbl = c.tbl AND h.parent_hash = jsonb_hash_extended(v_key, 0) AND h.parent_key = v_key
+                 WHERE c.parent = p_parent AND jsonb_typeof(h.root_key) = 'object'
+                 ORDER BY h.parent_version DESC NULLS LAST, h.id DESC
+                 LIMIT 1;
+            END IF;
+            IF v_rk IS NOT NULL THEN
+                PERFORM idsql._state_version_touch(v_root, ARRAY[v_rk]);
+                SELECT r.root_version INTO v_info.root_version FROM idsql._state_version_root(v_root, v_rk) AS r;
+            END IF;
+        END IF;
         v_map := v_map || jsonb_build_object(v_key::text, jsonb_build_object(
-            'v', v_info.version, 'rk', v_info.root_key, 'rv', v_info.root_version));
+            'v', v_info.version, 'rk', v_rk, 'rv', v_info.root_version));
     END LOOP;
     RETURN v_map;
 END
@@ -3561,6 +3595,90 @@ $$;
 
 COMMENT ON FUNCTION idsql._state_version_touch(regclass, jsonb[]) IS
 'Internal: count one change for the rows with these keys (lock in key order, then bump once per transaction).';
+
+-- functions/_state_version_carry.sql
+CREATE OR REPLACE FUNCTION idsql._state_version_carry(p_parent regclass, p_moves jsonb)
+    RETURNS void
+    LANGUAGE plpgsql
+    VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Rows of p_parent moved to a parent under another root row; their
+ * descendants went with them without changing. p_moves lists the moved rows:
+ * [{"k": key, "v": its version now, "from": {"rk": root key, "rv": root
+ * version} or null, "to": the same or null}], "from" and "to" as the parent
+ * map of the statement trigger gives them (null: no parent, so no root).
+ *
+ * Each enabled table below p_parent that keeps history records its rows under
+ * those parents twice: a MOVE under the root they left, with no parent key
+ * (they did not leave their parent, and children_as_of reads by parent key),
+ * then an UPDATE under the root they joined, with their parent's version. So
+ * every root's history holds exactly the rows that were under it, which is
+ * what changes_between and rollback_to_version read. Then the same one level
+ * down, for tables with or without history. Called by the statement trigger
+ * of a table with descendants that keep history, only when a row changed root.
+ */
+DECLARE
+    v_child idsql.state_version_table;
+    v_root regclass;
+    v_rows text;
+    v_next jsonb;
+BEGIN
+    IF p_moves IS NULL OR jsonb_array_length(p_moves) = 0 THEN
+        RETURN;
+    END IF;
+    FOR v_child IN
+        SELECT c.* FROM idsql.state_version_table AS c
+         WHERE c.parent = p_parent AND c.enabled
+         ORDER BY c.tbl::oid
+    LOOP
+        -- The child rows under the moved parents, with what each parent carries down to them.
+        v_rows := format(
+            'SELECT %1$s AS key, %2$s AS pk, pg_catalog.to_jsonb(t) AS row_data, %3$s AS v,'
+            ' (m.value ->> ''v'')::bigint AS pv, m.value -> ''from'' AS f, m.value -> ''to'' AS o'
+            ' FROM pg_catalog.jsonb_array_elements($1) AS m'
+            ' CROSS JOIN LATERAL pg_catalog.jsonb_populate_record(NULL::%7$s, m.value -> ''k'') AS p'
+            ' JOIN %4$s AS t ON (%5$s) = (%6$s)',
+            idsql._state_version_json(v_child.key_columns, v_child.key_columns, 't'),
+            idsql._state_version_json(v_child.parent_columns, v_child.fk_columns, 't'),
+            CASE WHEN v_child.version_column IS NULL THEN 'NULL::bigint'
+                 ELSE format('t.%I', v_child.version_column) END,
+            v_child.tbl,
+            idsql._state_version_columns(v_child.fk_columns, 't'),
+            idsql._state_version_columns(v_child.parent_columns, 'p'),
+            p_parent);
+        IF v_child.history THEN
+            v_root := idsql._state_version_root_table(v_child.tbl);
+            -- Two statements, so that each row's arrival is written after its departure.
+            EXECUTE format(
+                'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version, root,'
+                ' root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
+                ' SELECT $2, s.key, s.v, NULL, NULL, $3, s.f -> ''rk'', (s.f ->> ''rv'')::bigint, ''MOVE'','
+                ' s.row_data, pg_catalog.jsonb_hash_extended(s.key, 0), NULL,'
+                ' pg_catalog.jsonb_hash_extended(s.f -> ''rk'', 0)'
+                ' FROM (%s) AS s WHERE pg_catalog.jsonb_typeof(s.f) = ''object''', v_rows)
+                USING p_moves, v_child.tbl, v_root;
+            EXECUTE format(
+                'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version, root,'
+                ' root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
+                ' SELECT $2, s.key, s.v, s.pk, s.pv, $3, s.o -> ''rk'', (s.o ->> ''rv'')::bigint, ''UPDATE'','
+                ' s.row_data, pg_catalog.jsonb_hash_extended(s.key, 0), pg_catalog.jsonb_hash_extended(s.pk, 0),'
+                ' pg_catalog.jsonb_hash_extended(s.o -> ''rk'', 0)'
+                ' FROM (%s) AS s WHERE pg_catalog.jsonb_typeof(s.o) = ''object''', v_rows)
+                USING p_moves, v_child.tbl, v_root;
+        END IF;
+        EXECUTE format('SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''k'', s.key, ''v'', s.v,'
+                       ' ''from'', s.f, ''to'', s.o)) FROM (%s) AS s', v_rows)
+           INTO v_next
+          USING p_moves;
+        PERFORM idsql._state_version_carry(v_child.tbl, v_next);
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION idsql._state_version_carry(regclass, jsonb) IS
+'Internal: record in the history of each descendant table that its rows changed root with a moved parent.';
 
 -- functions/_state_version_history.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_history(
@@ -3749,7 +3867,10 @@ AS $$
  * 1. counts the change for each distinct parent of the changed rows (old and
  *    new parent of a moved row) through _state_version_touch, which locks
  *    them in key order; the parent's own trigger carries it on to the root;
- * 2. records the changed rows in idsql.row_version, if the table keeps history.
+ * 2. records the changed rows in idsql.row_version, if the table keeps history;
+ * 3. when a row moved to a parent under another root row and some table below
+ *    keeps history, records that its descendants changed root with it
+ *    (_state_version_carry).
  * The transition tables hold changed rows only: the row trigger (or, on a table
  * without one, the no-op trigger) drops no-op UPDATEs before they are written.
  * The SQL is generated once here, as static SQL in the function, so each
@@ -3767,12 +3888,23 @@ DECLARE
     v_pk_o text;
     v_fk_n text;
     v_fk_o text;
+    -- A row that moves to a parent under another root takes its descendants with it: when some
+    -- table below keeps history, _state_version_carry records that they changed root.
+    v_carry boolean := v_cfg.parent IS NOT NULL AND v_cfg.version_column IS NOT NULL AND EXISTS (
+        WITH RECURSIVE d (tbl, history) AS (
+            SELECT c.tbl, c.history FROM idsql.state_version_table AS c WHERE c.parent = p_tbl AND c.enabled
+            UNION ALL
+            SELECT c.tbl, c.history FROM idsql.state_version_table AS c JOIN d ON c.parent = d.tbl WHERE c.enabled
+        )
+        SELECT FROM d WHERE d.history);
 BEGIN
     -- Each table's function declares only what it uses.
     v_body := CASE WHEN v_cfg.parent IS NULL THEN E'BEGIN\n'
-                   WHEN NOT v_cfg.history THEN E'DECLARE\n    idsql_parent regclass;\n    idsql_parents jsonb[];\nBEGIN\n'
-                   ELSE E'DECLARE\n    idsql_parent regclass;\n    idsql_parents jsonb[];\n    idsql_map jsonb;\n'
-                        || E'    idsql_root regclass;\nBEGIN\n' END;
+                   ELSE E'DECLARE\n    idsql_parent regclass;\n    idsql_parents jsonb[];\n'
+                        || CASE WHEN v_cfg.history OR v_carry THEN E'    idsql_map jsonb;\n' ELSE '' END
+                        || CASE WHEN v_cfg.history THEN E'    idsql_root regclass;\n' ELSE '' END
+                        || CASE WHEN v_carry THEN E'    idsql_moves jsonb;\n' ELSE '' END
+                        || E'BEGIN\n' END;
     IF v_cfg.parent IS NOT NULL THEN
         v_body := v_body
             || E'    SELECT c.parent INTO idsql_parent FROM idsql.state_version_table AS c WHERE c.tbl = TG_RELID;\n';
@@ -3798,8 +3930,23 @@ BEGIN
             E'    END IF;\n' ||
             E'    PERFORM idsql._state_version_touch(idsql_parent, idsql_parents);\n',
             v_pk_n, v_pk_o, v_fk_n, v_fk_o);
-        IF v_cfg.history THEN
+        IF v_cfg.history OR v_carry THEN
             v_body := v_body || E'    idsql_map := idsql._state_version_parent_map(idsql_parent, idsql_parents);\n';
+        END IF;
+        IF v_carry THEN
+            v_body := v_body || format(
+                -- Only when the parents before and after are under more than one root row.
+                E'    IF TG_OP = ''UPDATE'' AND (SELECT pg_catalog.count(DISTINCT e.value -> ''rk'')' ||
+                E' FROM pg_catalog.jsonb_each(idsql_map) AS e) > 1 THEN\n' ||
+                E'        SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''k'', %1$s, ''v'', n.%2$I,' ||
+                E' ''from'', idsql_map -> (%3$s)::text, ''to'', idsql_map -> (%4$s)::text)) INTO idsql_moves' ||
+                E' FROM idsql_old AS o JOIN idsql_new AS n ON (%5$s) = (%6$s)' ||
+                E' WHERE (idsql_map -> (%3$s)::text -> ''rk'') IS DISTINCT FROM (idsql_map -> (%4$s)::text -> ''rk'');\n' ||
+                E'        PERFORM idsql._state_version_carry(TG_RELID::regclass, idsql_moves);\n' ||
+                E'    END IF;\n',
+                idsql._state_version_json(v_cfg.key_columns, v_cfg.key_columns, 'n'), v_cfg.version_column,
+                v_pk_o, v_pk_n,
+                idsql._state_version_columns(v_cfg.key_columns, 'o'), idsql._state_version_columns(v_cfg.key_columns, 'n'));
         END IF;
     END IF;
     IF v_cfg.history THEN
@@ -3994,6 +4141,39 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_triggers(regclass, name) IS
 'Internal: (re)create the triggers and generated functions of a tracked table from its configuration.';
 
+-- functions/_state_version_triggers_above.sql
+CREATE OR REPLACE FUNCTION idsql._state_version_triggers_above(p_tbl regclass)
+    RETURNS void
+    LANGUAGE plpgsql
+    VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Generate anew the triggers of the enabled tables above p_tbl that have a
+ * parent themselves: whether such a table records the moves of its
+ * descendants (_state_version_after_function) depends on whether a table
+ * below it keeps history, which enabling or disabling p_tbl can change. A
+ * root never moves, so it is left alone.
+ */
+DECLARE
+    v_up regclass;
+    v_seen regclass[] := ARRAY[p_tbl];
+BEGIN
+    SELECT c.parent INTO v_up FROM idsql.state_version_table AS c WHERE c.tbl = p_tbl;
+    WHILE v_up IS NOT NULL AND v_up <> ALL (v_seen) LOOP
+        v_seen := v_seen || v_up;
+        IF EXISTS (SELECT FROM idsql.state_version_table AS c
+                    WHERE c.tbl = v_up AND c.enabled AND c.parent IS NOT NULL) THEN
+            PERFORM idsql._state_version_triggers(v_up);
+        END IF;
+        SELECT c.parent INTO v_up FROM idsql.state_version_table AS c WHERE c.tbl = v_up;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION idsql._state_version_triggers_above(regclass) IS
+'Internal: generate anew the triggers of the tables above a tracked table (not its root).';
+
 -- functions/_state_version_refresh.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_refresh()
     RETURNS integer
@@ -4047,7 +4227,8 @@ AS $$
  * generated for the table (_state_version_triggers: a row trigger for the
  * version, the optimistic lock, no-op UPDATEs and timestamps; statement-level
  * AFTER triggers with transition tables when there is a parent to count for or
- * history to keep).
+ * history to keep). The tables above it that have a parent get theirs anew:
+ * they record the moves of descendants that keep history.
  * The parent must be tracked already and versioned; the foreign key to it is
  * found in the catalog (parent_fk names it when there are several) and must
  * reference the parent's primary key. With history, rows present now are
@@ -4199,6 +4380,7 @@ BEGIN
             row_function = excluded.row_function, enabled_at = excluded.enabled_at;
 
     PERFORM idsql._state_version_triggers(enable_state_version.tbl, v_old);
+    PERFORM idsql._state_version_triggers_above(enable_state_version.tbl);
 
     IF enable_state_version.history THEN
         IF enable_state_version.parent IS NOT NULL THEN
@@ -4251,6 +4433,7 @@ BEGIN
     UPDATE idsql.state_version_table AS c
        SET enabled = false, row_function = NULL
      WHERE c.tbl = disable_state_version.tbl;
+    PERFORM idsql._state_version_triggers_above(disable_state_version.tbl);
 END
 $$;
 
@@ -4487,7 +4670,8 @@ AS $$
  * Put every table with history under one root row back as it was at
  * target_version, as a new version: rows inserted since are deleted, rows
  * deleted since are inserted again (their version starts at 1 again), rows
- * changed since get their old values back (their version moves on). All in
+ * changed since get their old values back (their version moves on), and rows
+ * that moved under another root row since come back, with their descendants. All in
  * the caller's transaction, so the root counts it once, and a rollback can
  * itself be rolled back. Parents are written before their children and
  * deleted after them. Columns added since keep their current value on
@@ -4576,13 +4760,13 @@ BEGIN
           INTO v_cols, v_set
           FROM pg_attribute AS a
          WHERE a.attrelid = v_tbl.tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
-        -- Rows gone since the target come back; rows changed since get their old values.
+        -- Rows gone from the table since the target come back; rows changed since get their old
+        -- values, wherever they are: one that moved under another root row moves back.
         EXECUTE format(
             'INSERT INTO %1$s AS t (%2$s) OVERRIDING SYSTEM VALUE'
             ' SELECT (pg_catalog.jsonb_populate_record(NULL::%1$s, x.row_data)).* FROM (%3$s) AS x'
-            ' WHERE x.operation NOT IN (''DELETE'', ''MOVE'')'
-            ' AND NOT EXISTS (SELECT FROM (%4$s) AS y WHERE y.key = x.key AND y.operation NOT IN (''DELETE'', ''MOVE''))',
-            v_tbl.tbl, v_cols, v_target, v_now)
+            ' WHERE x.operation NOT IN (''DELETE'', ''MOVE'') AND NOT EXISTS (SELECT FROM %1$s AS t WHERE %4$s)',
+            v_tbl.tbl, v_cols, v_target, v_match)
             USING rollback_to_version.root, rollback_to_version.root_key, rollback_to_version.target_version;
         IF v_depth > 1 THEN
             v_deletes := format(
