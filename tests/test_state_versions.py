@@ -689,6 +689,33 @@ def test_rollback_after_moves_and_cascades_touches_only_what_was_under_the_root(
     assert _session(db, "T") == 4  # losing E counted for T
 
 
+def test_a_move_carries_every_level_below_even_through_a_table_without_history(db: psycopg.Connection[Any]) -> None:
+    # session -> entity -> entity_attribute (history) -> tag (history), and the same with the
+    # attributes' history off: the tags still go with their entity.
+    db.execute("ALTER TABLE entity_attribute ADD COLUMN state_version bigint NOT NULL DEFAULT 1")
+    db.execute("CREATE TABLE tag (tag_id text PRIMARY KEY, attribute_id text NOT NULL REFERENCES entity_attribute,"
+               " label text)")
+    for n, attribute_history in enumerate((True, False)):
+        db.execute("SELECT idsql.enable_state_version('entity_attribute', parent => 'entity', history => %s)",
+                   (attribute_history,))
+        db.execute("SELECT idsql.enable_state_version('tag', version_column => NULL, parent => 'entity_attribute',"
+                   " history => true)")
+        src, dst = f"S{n}", f"T{n}"
+        db.execute("INSERT INTO chat_session (session_id) VALUES (%s), (%s)", (src, dst))
+        db.execute("INSERT INTO entity (entity_id, session_id) VALUES (%s, %s)", (f"E{n}", src))
+        db.execute("INSERT INTO entity_attribute (attribute_id, entity_id) VALUES (%s, %s)", (f"a{n}", f"E{n}"))
+        db.execute("INSERT INTO tag (tag_id, attribute_id, label) VALUES (%s, %s, 'red')", (f"t{n}", f"a{n}"))
+        s, t = _session(db, src), _session(db, dst)
+        db.execute("UPDATE entity SET session_id = %s WHERE entity_id = %s", (dst, f"E{n}"))
+        moved = {"entity": "removed", "tag": "removed"} | ({"entity_attribute": "removed"} if attribute_history else {})
+        got = {str(d.table_name): d.change
+               for d in pyidsql.changes_between(db, "chat_session", {"session_id": src}, s, s + 1)}
+        assert got == moved
+        got = {str(d.table_name): d.change
+               for d in pyidsql.changes_between(db, "chat_session", {"session_id": dst}, t, t + 1)}
+        assert got == {k: "added" for k in moved}
+
+
 # The rows under each session, read from the tables themselves: what the history must agree with.
 SUBTREE = """
 SELECT 'entity', pg_catalog.jsonb_build_object('entity_id', e.entity_id), pg_catalog.to_jsonb(e)

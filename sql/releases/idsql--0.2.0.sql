@@ -3650,22 +3650,19 @@ BEGIN
             p_parent);
         IF v_child.history THEN
             v_root := idsql._state_version_root_table(v_child.tbl);
-            -- Two statements, so that each row's arrival is written after its departure.
+            -- One INSERT: its first arm (the departures) is written before its second (the arrivals).
             EXECUTE format(
                 'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version, root,'
                 ' root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
                 ' SELECT $2, s.key, s.v, NULL, NULL, $3, s.f -> ''rk'', (s.f ->> ''rv'')::bigint, ''MOVE'','
                 ' s.row_data, pg_catalog.jsonb_hash_extended(s.key, 0), NULL,'
                 ' pg_catalog.jsonb_hash_extended(s.f -> ''rk'', 0)'
-                ' FROM (%s) AS s WHERE pg_catalog.jsonb_typeof(s.f) = ''object''', v_rows)
-                USING p_moves, v_child.tbl, v_root;
-            EXECUTE format(
-                'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version, root,'
-                ' root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
+                ' FROM (%1$s) AS s WHERE pg_catalog.jsonb_typeof(s.f) = ''object'''
+                ' UNION ALL'
                 ' SELECT $2, s.key, s.v, s.pk, s.pv, $3, s.o -> ''rk'', (s.o ->> ''rv'')::bigint, ''UPDATE'','
                 ' s.row_data, pg_catalog.jsonb_hash_extended(s.key, 0), pg_catalog.jsonb_hash_extended(s.pk, 0),'
                 ' pg_catalog.jsonb_hash_extended(s.o -> ''rk'', 0)'
-                ' FROM (%s) AS s WHERE pg_catalog.jsonb_typeof(s.o) = ''object''', v_rows)
+                ' FROM (%1$s) AS s WHERE pg_catalog.jsonb_typeof(s.o) = ''object''', v_rows)
                 USING p_moves, v_child.tbl, v_root;
         END IF;
         EXECUTE format('SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''k'', s.key, ''v'', s.v,'
