@@ -780,6 +780,25 @@ def _random_moves_history(c: psycopg.Connection[Any], rng: random.Random) -> dic
     return seen
 
 
+def _check_reads(c: psycopg.Connection[Any], session: str, versions: dict[int, Rows]) -> None:
+    """Check children_as_of at every version and changes_between for every pair against the rows read."""
+    key = {"session_id": session}
+    for v, rows in versions.items():
+        entities = sorted((d for (t, _), d in rows.items() if t == "entity"), key=lambda d: d["entity_id"])
+        assert pyidsql.children_as_of(c, "entity", key, v) == entities, (session, v)
+    for a in versions:
+        for b in versions:
+            want = []
+            for k in sorted(versions[a].keys() | versions[b].keys()):
+                old, new = versions[a].get(k), versions[b].get(k)
+                if _data(old) != _data(new):
+                    change = "added" if old is None else "removed" if new is None else "changed"
+                    want.append((k[0], k[1], change, old, new))
+            got = sorted((str(d.table_name), json.dumps(d.key, sort_keys=True), d.change, d.old_data, d.new_data)
+                         for d in pyidsql.changes_between(c, "chat_session", key, a, b))
+            assert got == sorted(want, key=lambda w: (w[0], w[1])), (session, a, b)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_history_agrees_with_the_tables_when_rows_move_between_roots(connect: Connect, seed: int) -> None:
     # Entities move between two sessions with their attributes, and attributes between entities. At
@@ -789,28 +808,14 @@ def test_history_agrees_with_the_tables_when_rows_move_between_roots(connect: Co
     _setup(c)
     seen = _random_moves_history(c, rng)
     for session, versions in seen.items():
-        key = {"session_id": session}
-        for v, rows in versions.items():
-            entities = sorted((d for (t, _), d in rows.items() if t == "entity"), key=lambda d: d["entity_id"])
-            assert pyidsql.children_as_of(c, "entity", key, v) == entities, (session, v)
-        for a in versions:
-            for b in versions:
-                want = []
-                for k in sorted(versions[a].keys() | versions[b].keys()):
-                    old, new = versions[a].get(k), versions[b].get(k)
-                    if _data(old) != _data(new):
-                        change = "added" if old is None else "removed" if new is None else "changed"
-                        want.append((k[0], k[1], change, old, new))
-                got = sorted((str(d.table_name), json.dumps(d.key, sort_keys=True), d.change, d.old_data, d.new_data)
-                             for d in pyidsql.changes_between(c, "chat_session", key, a, b))
-                assert got == sorted(want, key=lambda w: (w[0], w[1])), (session, a, b)
+        _check_reads(c, session, versions)
         # Rolling back to any version gives that version's rows back (their bookkeeping moves on)
         # and takes from the other session only what came back from it.
         other = "T" if session == "S" else "S"
         for v in rng.sample(sorted(versions), min(6, len(versions))):
             before = _subtree(c, other)
             with pytest.raises(_Undo), c.transaction():
-                pyidsql.rollback_to_version(c, "chat_session", key, v)
+                pyidsql.rollback_to_version(c, "chat_session", {"session_id": session}, v)
                 after = _subtree(c, session)
                 assert {k: _data(d) for k, d in after.items()} == {k: _data(d) for k, d in versions[v].items()}
                 left = _subtree(c, other)
@@ -819,6 +824,14 @@ def test_history_agrees_with_the_tables_when_rows_move_between_roots(connect: Co
                 dragged = {k for k in back if k not in after and k[0] == "entity_attribute"}
                 assert back - dragged <= after.keys()
                 raise _Undo
+    # Pruning to the last 8 versions of each session keeps every read of those versions, and of
+    # the one before them, whose rows stay as the state the kept ones start from.
+    assert pyidsql.prune_history(c, "chat_session", keep_versions=8) > 0
+    for session, versions in seen.items():
+        kept = {v: rows for v, rows in versions.items() if v >= max(versions) - 8}
+        _check_reads(c, session, kept)
+        with pytest.raises(errors.VersionNotKept):
+            pyidsql.rollback_to_version(c, "chat_session", {"session_id": session}, min(kept) - 1)
     moved = c.execute("SELECT count(*) FROM idsql.row_version WHERE operation = 'MOVE' AND parent_key IS NULL")
     assert (moved.fetchone() or (0,))[0] > 0  # the histories had attributes change root with their entity
 
