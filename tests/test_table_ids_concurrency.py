@@ -113,6 +113,21 @@ def test_insert_with_retry_skips_an_id_taken_by_a_concurrent_transaction(trio: A
     assert _conflicts(monitor) == 1
 
 
+def test_insert_with_retry_retries_past_the_explicit_ids_written_meanwhile(trio: Any) -> None:
+    a, _, monitor = trio
+
+    def finish(b: Conn) -> None:
+        b.execute("INSERT INTO chat_history (id, user_id) SELECT g, 'explicit' FROM generate_series(2, 6) AS g")
+        b.commit()
+
+    # a tries 1 and waits; b commits 1 and also 2..6. Writers of explicit IDs aim just above
+    # max(id), so the retry lands 4 past the max (10), not at max + 1 (7).
+    row = _taken_while_waiting(trio, 1, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}), finish)
+    a.commit()
+    assert row == {"id": 10, "user_id": "a"}
+    assert _conflicts(monitor) == 1
+
+
 def test_insert_with_retry_takes_the_id_back_when_the_other_transaction_rolls_back(trio: Any) -> None:
     a, _, monitor = trio
     row = _taken_while_waiting(trio, 1, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}),

@@ -1529,6 +1529,7 @@ DECLARE
     v_values text;
     v_row jsonb;
     v_oldest text;
+    v_max bigint;
 BEGIN
     IF _insert_with_retry.tbl IS NULL OR _insert_with_retry.data IS NULL THEN
         RAISE EXCEPTION 'tbl and data must not be NULL'
@@ -1634,9 +1635,13 @@ BEGIN
         -- sequence hands out its values, and a gap costs nothing while another collision costs an
         -- attempt. So the n-th retry starts 4^n IDs past the taken one (currval: the ID this
         -- attempt tried; 4, 16, 64, ..., capped well inside what _advance_sequence burns without
-        -- a lock), and past max(id).
+        -- a lock), or past max(id) by as many: writers of explicit IDs aim just above max(id),
+        -- and a retry that started at max(id) + 1 met them there again (a four-process test saw
+        -- two calls in 60,000 give up that way).
         IF v_attempt < _insert_with_retry.retry_attempts THEN
-            PERFORM idsql._advance_sequence(v_seq, currval(v_seq) + (4 ^ least(v_attempt, 7))::bigint - 1);
+            EXECUTE format('SELECT max(%I) FROM %s', v_column, _insert_with_retry.tbl) INTO v_max;
+            PERFORM idsql._advance_sequence(
+                v_seq, greatest(currval(v_seq), v_max) + (4 ^ least(v_attempt, 7))::bigint - 1);
         END IF;
         UPDATE idsql.table_counter AS c
            SET conflicts = c.conflicts + 1
