@@ -286,6 +286,28 @@ def test_upgrade_carries_tracked_tables_across(channel: str, request: pytest.Fix
         assert _entity_history(dsn) == [(1, 1, "v1"), (2, 2, "v2"), (3, 3, "v3"), (4, 4, "v4")]
 
 
+def test_upgrade_keeps_the_order_of_history_written_by_sessions_with_cached_ids(databases: Any) -> None:
+    # Under 0.1.0 each session took 1,000 ids of row_version at a time: a row written by session a,
+    # then b, then a again has ids out of the order of writing. The upgrade keeps those in 0.1.0's
+    # order (by version), and orders what comes after by id, after them.
+    dsn = databases()
+    _execute(dsn, _release.install_script(FIRST))
+    _execute(dsn, TRACKED)
+    with psycopg.connect(dsn, autocommit=True) as a, psycopg.connect(dsn, autocommit=True) as b:
+        for conn, name in ((a, "v2"), (b, "v3"), (a, "v4")):
+            conn.execute("UPDATE entity SET name = %s WHERE entity_id = 'A'", (name,))
+        rows = a.execute("SELECT id, row_data ->> 'name' FROM idsql.row_version"
+                         " WHERE tbl = 'entity'::regclass ORDER BY id").fetchall()
+        assert [name for _, name in rows] == ["v1", "v2", "v4", "v3"]  # a's v4 took an id below b's v3
+        ids = [i for i, _ in rows]
+        pyidsql.install.install(a)
+        a.execute("UPDATE entity SET name = 'v5' WHERE entity_id = 'A'")
+    assert _entity_history(dsn) == [(1, 1, "v1"), (2, 2, "v2"), (3, 3, "v3"), (4, 4, "v4"), (5, 5, "v5")]
+    with psycopg.connect(dsn) as c:
+        first = c.execute("SELECT history_ordered_from FROM idsql.installation").fetchone()
+        assert first is not None and first[0] > max(ids)
+
+
 def test_drift_create_extension(extension_dir: Path, databases: Any,
                                 head_snapshot: dict[str, list[tuple[Any, ...]]]) -> None:
     fresh, upgraded = databases(), databases()

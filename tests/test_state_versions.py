@@ -716,6 +716,27 @@ def test_a_move_carries_every_level_below_even_through_a_table_without_history(d
         assert got == {k: "added" for k in moved}
 
 
+def test_row_history_lists_versions_in_the_order_they_were_written(db: psycopg.Connection[Any]) -> None:
+    db.execute("INSERT INTO chat_session (session_id) VALUES ('S'), ('T')")
+    db.execute("UPDATE chat_session SET updated_at = now() WHERE session_id = 'S'")  # S ahead of T
+    db.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('E', 'S', 'e')")
+    db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES ('a', 'E', 'v1')")
+    db.execute("UPDATE entity_attribute SET value = 'v2'")
+    db.execute("UPDATE entity SET session_id = 'T'")  # 'a' goes too: T's versions are lower than S's
+    db.execute("UPDATE entity_attribute SET value = 'v3'")
+    history = pyidsql.row_history(db, "entity_attribute", {"attribute_id": "a"})
+    assert [(h.operation, h.row_data["value"]) for h in history] == [
+        ("INSERT", "v1"), ("UPDATE", "v2"), ("UPDATE", "v2"), ("UPDATE", "v3")]
+    # A row deleted and inserted again by a rollback starts at version 1 again, after the others.
+    db.execute("UPDATE entity SET name = 'f'")
+    db.execute("DELETE FROM entity_attribute")
+    db.execute("DELETE FROM entity")
+    pyidsql.rollback_to_version(db, "chat_session", {"session_id": "T"}, _session(db, "T") - 2)
+    history = pyidsql.row_history(db, "entity", {"entity_id": "E"})
+    assert [(h.operation, h.state_version) for h in history] == [
+        ("INSERT", 1), *(("UPDATE", v) for v in range(2, 8)), ("DELETE", 7), ("INSERT", 1)]
+
+
 # The rows under each session, read from the tables themselves: what the history must agree with.
 SUBTREE = """
 SELECT 'entity', pg_catalog.jsonb_build_object('entity_id', e.entity_id), pg_catalog.to_jsonb(e)

@@ -14,9 +14,16 @@ AS $$
  * Every version of one row, oldest first: the last entry each transaction
  * wrote for it (a transaction that changed the row twice committed one
  * version). MOVE entries, which say the row left a parent, are left out: the
- * same transaction recorded the row under its new parent. Ordered by version:
- * the ids are drawn from a cached identity, in order within one session only.
+ * same transaction recorded the row under its new parent. Ordered by id, the
+ * order of writing: the writers of one row queue on its row lock, and a row
+ * moved with its parent is written under the parent's lock. Not by version:
+ * a row deleted and inserted again starts at version 1, and a row without a
+ * version column has only its root's, which moving to another root resets.
+ * Entries written by 0.1.0 (ids below installation.history_ordered_from),
+ * whose ids were cached per session, come first and in 0.1.0's order.
  */
+DECLARE
+    v_first bigint := coalesce((SELECT i.history_ordered_from FROM idsql.installation AS i), 0);
 BEGIN
     PERFORM idsql._state_version_config(row_history.tbl, true);
     IF row_history.key IS NULL THEN
@@ -38,7 +45,10 @@ BEGIN
                            AND r.root = r.tbl AND r.key = row_history.key) AS h
                  WHERE h.operation <> 'MOVE'
                  ORDER BY h.xid, h.id DESC) AS v
-         ORDER BY coalesce(v.state_version, v.root_version), v.root_version, v.id;
+         ORDER BY v.id >= v_first,
+                  CASE WHEN v.id < v_first THEN coalesce(v.state_version, v.root_version) END,
+                  CASE WHEN v.id < v_first THEN v.root_version END,
+                  v.id;
 END
 $$;
 

@@ -46,6 +46,22 @@ $$;
 DROP FUNCTION IF EXISTS idsql._state_version_history(regclass, regclass, text, text, text);
 DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass);
 
+-- 0.1.0 cached the ids of row_version, 1000 per session, so between sessions they do not follow the
+-- order of writing; from 0.2.0 they do (sql/tables/row_version.sql). row_history orders the older
+-- entries as 0.1.0 did: it needs to know where they end, which is past every id any session could
+-- have taken from its cache.
+ALTER TABLE idsql.installation ADD COLUMN IF NOT EXISTS history_ordered_from bigint NOT NULL DEFAULT 0;
+DO $$
+DECLARE
+    v_next bigint;
+BEGIN
+    EXECUTE pg_catalog.format('SELECT last_value + 1 FROM %s',
+                              pg_catalog.pg_get_serial_sequence('idsql.row_version', 'id'))
+       INTO v_next;
+    UPDATE idsql.installation SET history_ordered_from = v_next;
+END
+$$;
+
 -- idsql 0.2.0: install script for the idsql schema.
 -- Generated from sql/ in the order of sql/manifest.txt (make release-scripts); do not edit.
 -- Every statement can run over an existing install of this version: running it again is harmless.
@@ -73,8 +89,10 @@ CREATE TABLE IF NOT EXISTS idsql.installation (
     version text NOT NULL,
     channel text NOT NULL,
     installed_at timestamptz NOT NULL DEFAULT now(),
-    upgraded_at timestamptz
+    upgraded_at timestamptz,
+    history_ordered_from bigint NOT NULL DEFAULT 0
 );
+ALTER TABLE idsql.installation ADD COLUMN IF NOT EXISTS history_ordered_from bigint NOT NULL DEFAULT 0;
 
 COMMENT ON TABLE idsql.installation IS
 'One row: the pyidsql version installed in this database and the channel that installed it.';
@@ -83,6 +101,8 @@ COMMENT ON COLUMN idsql.installation.version IS 'Installed pyidsql version, e.g.
 COMMENT ON COLUMN idsql.installation.channel IS 'How it was installed: cli, alembic, psql, extension or pg_tle.';
 COMMENT ON COLUMN idsql.installation.installed_at IS 'When idsql was first installed.';
 COMMENT ON COLUMN idsql.installation.upgraded_at IS 'When the install script last ran over an existing install.';
+COMMENT ON COLUMN idsql.installation.history_ordered_from IS
+'First id of idsql.row_version given out in the order of writing; 0.1.0 cached its ids per session (see row_history).';
 
 -- tables/prefix_counter.sql
 CREATE TABLE IF NOT EXISTS idsql.prefix_counter (
@@ -3220,7 +3240,7 @@ COMMENT ON COLUMN idsql.state_version_table.enabled_at IS 'When enable_state_ver
 
 -- tables/row_version.sql
 CREATE TABLE IF NOT EXISTS idsql.row_version (
-    id bigint GENERATED ALWAYS AS IDENTITY (CACHE 1000) PRIMARY KEY,
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tbl regclass NOT NULL,
     key jsonb NOT NULL,
     state_version bigint,
@@ -3249,6 +3269,10 @@ ALTER TABLE idsql.row_version ALTER COLUMN root_hash DROP EXPRESSION IF EXISTS;
 ALTER TABLE idsql.row_version ALTER COLUMN key_hash SET NOT NULL;
 ALTER TABLE idsql.row_version ALTER COLUMN root_hash SET NOT NULL;
 ALTER TABLE idsql.row_version DROP CONSTRAINT IF EXISTS row_version_operation_check;
+-- Ids follow the order of writing across sessions, which for one row is the order of its versions
+-- (its writers queue on its row lock): no cache, which 0.1.0 had (1000 ids per session, handed out
+-- out of order between sessions). A cached id cost about 0.1 us less per history row.
+ALTER TABLE idsql.row_version ALTER COLUMN id SET CACHE 1;
 
 -- The indexes hold 64-bit hashes of the jsonb keys, not the keys: a btree on jsonb costs
 -- every writer (each changed row of a bulk UPDATE) several jsonb comparisons per entry.
@@ -3273,7 +3297,7 @@ DROP INDEX IF EXISTS idsql.row_version_key_idx;
 COMMENT ON TABLE idsql.row_version IS
 'History of the tables enabled with history => true: one row per changed row per statement, written by triggers.';
 COMMENT ON COLUMN idsql.row_version.id IS
-'Order of writing within one transaction: the last entry of a row is its committed state.';
+'Order of writing: the last entry of a row is its latest state (ids below installation.history_ordered_from only within a session).';
 COMMENT ON COLUMN idsql.row_version.tbl IS 'The table of the row.';
 COMMENT ON COLUMN idsql.row_version.key IS 'Primary key of the row, e.g. {"entity_id": "A"}.';
 COMMENT ON COLUMN idsql.row_version.state_version IS 'The row''s own version after the change (NULL for a table without one).';
@@ -4507,9 +4531,16 @@ AS $$
  * Every version of one row, oldest first: the last entry each transaction
  * wrote for it (a transaction that changed the row twice committed one
  * version). MOVE entries, which say the row left a parent, are left out: the
- * same transaction recorded the row under its new parent. Ordered by version:
- * the ids are drawn from a cached identity, in order within one session only.
+ * same transaction recorded the row under its new parent. Ordered by id, the
+ * order of writing: the writers of one row queue on its row lock, and a row
+ * moved with its parent is written under the parent's lock. Not by version:
+ * a row deleted and inserted again starts at version 1, and a row without a
+ * version column has only its root's, which moving to another root resets.
+ * Entries written by 0.1.0 (ids below installation.history_ordered_from),
+ * whose ids were cached per session, come first and in 0.1.0's order.
  */
+DECLARE
+    v_first bigint := coalesce((SELECT i.history_ordered_from FROM idsql.installation AS i), 0);
 BEGIN
     PERFORM idsql._state_version_config(row_history.tbl, true);
     IF row_history.key IS NULL THEN
@@ -4531,7 +4562,10 @@ BEGIN
                            AND r.root = r.tbl AND r.key = row_history.key) AS h
                  WHERE h.operation <> 'MOVE'
                  ORDER BY h.xid, h.id DESC) AS v
-         ORDER BY coalesce(v.state_version, v.root_version), v.root_version, v.id;
+         ORDER BY v.id >= v_first,
+                  CASE WHEN v.id < v_first THEN coalesce(v.state_version, v.root_version) END,
+                  CASE WHEN v.id < v_first THEN v.root_version END,
+                  v.id;
 END
 $$;
 

@@ -41,3 +41,19 @@ $$;
 -- function, which no longer always carries the table's OID): the 0.1.0 signatures go.
 DROP FUNCTION IF EXISTS idsql._state_version_history(regclass, regclass, text, text, text);
 DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass);
+
+-- 0.1.0 cached the ids of row_version, 1000 per session, so between sessions they do not follow the
+-- order of writing; from 0.2.0 they do (sql/tables/row_version.sql). row_history orders the older
+-- entries as 0.1.0 did: it needs to know where they end, which is past every id any session could
+-- have taken from its cache.
+ALTER TABLE idsql.installation ADD COLUMN IF NOT EXISTS history_ordered_from bigint NOT NULL DEFAULT 0;
+DO $$
+DECLARE
+    v_next bigint;
+BEGIN
+    EXECUTE pg_catalog.format('SELECT last_value + 1 FROM %s',
+                              pg_catalog.pg_get_serial_sequence('idsql.row_version', 'id'))
+       INTO v_next;
+    UPDATE idsql.installation SET history_ordered_from = v_next;
+END
+$$;
