@@ -286,12 +286,22 @@ def test_upgrade_carries_tracked_tables_across(channel: str, request: pytest.Fix
         assert _entity_history(dsn) == [(1, 1, "v1"), (2, 2, "v2"), (3, 3, "v3"), (4, 4, "v4")]
 
 
-def test_upgrade_keeps_the_order_of_history_written_by_sessions_with_cached_ids(databases: Any) -> None:
+@pytest.mark.parametrize("channel", ["script", "extension"])
+def test_upgrade_keeps_the_order_of_history_written_by_sessions_with_cached_ids(
+    channel: str, pg_server: Any, databases: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     # Under 0.1.0 each session took 1,000 ids of row_version at a time: a row written by session a,
     # then b, then a again has ids out of the order of writing. The upgrade keeps those in 0.1.0's
-    # order (by version), and orders what comes after by id, after them.
-    dsn = databases()
-    _execute(dsn, _release.install_script(FIRST))
+    # order (by version), and orders what comes after by id, after them; a dump and restore keeps
+    # where the old entries end.
+    if pg_server.bindir is None or not (pg_server.bindir / "pg_dump").is_file():
+        pytest.skip("no pg_dump of the server's major version here")
+    dsn, restored = databases(), databases()
+    if channel == "extension":
+        request.getfixturevalue("extension_dir")
+        _execute(dsn, f"CREATE EXTENSION idsql VERSION '{FIRST}'")
+    else:
+        _execute(dsn, _release.install_script(FIRST))
     _execute(dsn, TRACKED)
     with psycopg.connect(dsn, autocommit=True) as a, psycopg.connect(dsn, autocommit=True) as b:
         for conn, name in ((a, "v2"), (b, "v3"), (a, "v4")):
@@ -300,12 +310,23 @@ def test_upgrade_keeps_the_order_of_history_written_by_sessions_with_cached_ids(
                          " WHERE tbl = 'entity'::regclass ORDER BY id").fetchall()
         assert [name for _, name in rows] == ["v1", "v2", "v4", "v3"]  # a's v4 took an id below b's v3
         ids = [i for i, _ in rows]
-        pyidsql.install.install(a)
+        if channel == "extension":
+            a.execute("ALTER EXTENSION idsql UPDATE")
+        else:
+            pyidsql.install.install(a)
         a.execute("UPDATE entity SET name = 'v5' WHERE entity_id = 'A'")
-    assert _entity_history(dsn) == [(1, 1, "v1"), (2, 2, "v2"), (3, 3, "v3"), (4, 4, "v4"), (5, 5, "v5")]
+    history = [(1, 1, "v1"), (2, 2, "v2"), (3, 3, "v3"), (4, 4, "v4"), (5, 5, "v5")]
+    assert _entity_history(dsn) == history
     with psycopg.connect(dsn) as c:
-        first = c.execute("SELECT history_ordered_from FROM idsql.installation").fetchone()
-        assert first is not None and first[0] > max(ids)
+        first = c.execute("SELECT cached_below FROM idsql.history_order").fetchall()
+        assert len(first) == 1 and first[0][0] > max(ids)
+
+    dump = tmp_path / "db.dump"
+    subprocess.run([str(pg_server.bindir / "pg_dump"), "-Fc", "-f", str(dump), "-d", dsn], check=True)
+    subprocess.run([str(pg_server.bindir / "pg_restore"), "--exit-on-error", "-d", restored, str(dump)], check=True)
+    assert _entity_history(restored) == history
+    with psycopg.connect(restored) as c:
+        assert c.execute("SELECT cached_below FROM idsql.history_order").fetchall() == first
 
 
 def test_drift_create_extension(extension_dir: Path, databases: Any,

@@ -27,7 +27,7 @@ depends_on: str | Sequence[str] | None = None
 
 DOWNGRADE = """
 DROP FUNCTION IF EXISTS idsql.grant_access(regrole, boolean);
-ALTER TABLE idsql.installation DROP COLUMN IF EXISTS history_ordered_from;
+DROP TABLE IF EXISTS idsql.history_order;
 DROP FUNCTION IF EXISTS idsql._share_sequence(regclass);
 DROP FUNCTION IF EXISTS idsql._take_table_id(regclass, bigint);
 DROP FUNCTION IF EXISTS idsql._state_version_refresh();

@@ -19,11 +19,11 @@ AS $$
  * moved with its parent is written under the parent's lock. Not by version:
  * a row deleted and inserted again starts at version 1, and a row without a
  * version column has only its root's, which moving to another root resets.
- * Entries written by 0.1.0 (ids below installation.history_ordered_from),
+ * Entries written by 0.1.0 (ids below history_order.cached_below),
  * whose ids were cached per session, come first and in 0.1.0's order.
  */
 DECLARE
-    v_first bigint := coalesce((SELECT i.history_ordered_from FROM idsql.installation AS i), 0);
+    v_first bigint := coalesce((SELECT o.cached_below FROM idsql.history_order AS o), 0);
 BEGIN
     PERFORM idsql._state_version_config(row_history.tbl, true);
     IF row_history.key IS NULL THEN

@@ -25,10 +25,8 @@ CREATE TABLE IF NOT EXISTS idsql.installation (
     version text NOT NULL,
     channel text NOT NULL,
     installed_at timestamptz NOT NULL DEFAULT now(),
-    upgraded_at timestamptz,
-    history_ordered_from bigint NOT NULL DEFAULT 0
+    upgraded_at timestamptz
 );
-ALTER TABLE idsql.installation ADD COLUMN IF NOT EXISTS history_ordered_from bigint NOT NULL DEFAULT 0;
 
 COMMENT ON TABLE idsql.installation IS
 'One row: the pyidsql version installed in this database and the channel that installed it.';
@@ -37,8 +35,6 @@ COMMENT ON COLUMN idsql.installation.version IS 'Installed pyidsql version, e.g.
 COMMENT ON COLUMN idsql.installation.channel IS 'How it was installed: cli, alembic, psql, extension or pg_tle.';
 COMMENT ON COLUMN idsql.installation.installed_at IS 'When idsql was first installed.';
 COMMENT ON COLUMN idsql.installation.upgraded_at IS 'When the install script last ran over an existing install.';
-COMMENT ON COLUMN idsql.installation.history_ordered_from IS
-'First id of idsql.row_version given out in the order of writing; 0.1.0 cached its ids per session (see row_history).';
 
 -- tables/prefix_counter.sql
 CREATE TABLE IF NOT EXISTS idsql.prefix_counter (
@@ -3233,7 +3229,7 @@ DROP INDEX IF EXISTS idsql.row_version_key_idx;
 COMMENT ON TABLE idsql.row_version IS
 'History of the tables enabled with history => true: one row per changed row per statement, written by triggers.';
 COMMENT ON COLUMN idsql.row_version.id IS
-'Order of writing: the last entry of a row is its latest state (ids below installation.history_ordered_from only within a session).';
+'Order of writing: the last entry of a row is its latest state (ids below history_order.cached_below only within a session).';
 COMMENT ON COLUMN idsql.row_version.tbl IS 'The table of the row.';
 COMMENT ON COLUMN idsql.row_version.key IS 'Primary key of the row, e.g. {"entity_id": "A"}.';
 COMMENT ON COLUMN idsql.row_version.state_version IS 'The row''s own version after the change (NULL for a table without one).';
@@ -3251,6 +3247,21 @@ COMMENT ON COLUMN idsql.row_version.key_hash IS 'jsonb_hash_extended(key, 0), fo
 COMMENT ON COLUMN idsql.row_version.parent_hash IS
 'jsonb_hash_extended(parent_key, 0), for the indexes; written with the row.';
 COMMENT ON COLUMN idsql.row_version.root_hash IS 'jsonb_hash_extended(root_key, 0), for the indexes; written with the row.';
+
+-- tables/history_order.sql
+-- Kept apart from idsql.installation, which each install script writes itself and a dump leaves
+-- out: this row exists only in a database upgraded from 0.1.0, and must survive a dump and restore
+-- of the extension (the epilogue registers every table but installation for pg_dump).
+CREATE TABLE IF NOT EXISTS idsql.history_order (
+    singleton boolean PRIMARY KEY DEFAULT true CONSTRAINT history_order_singleton_check CHECK (singleton),
+    cached_below bigint NOT NULL
+);
+
+COMMENT ON TABLE idsql.history_order IS
+'One row in a database upgraded from 0.1.0, none otherwise: where the ids of idsql.row_version start to follow the order of writing.';
+COMMENT ON COLUMN idsql.history_order.singleton IS 'Always true: keeps the table to one row.';
+COMMENT ON COLUMN idsql.history_order.cached_below IS
+'Ids of idsql.row_version below this were cached per session by 0.1.0, so out of the order of writing between sessions (see row_history).';
 
 -- functions/_own_xid.sql
 CREATE OR REPLACE FUNCTION idsql._own_xid(x xid)
@@ -4472,11 +4483,11 @@ AS $$
  * moved with its parent is written under the parent's lock. Not by version:
  * a row deleted and inserted again starts at version 1, and a row without a
  * version column has only its root's, which moving to another root resets.
- * Entries written by 0.1.0 (ids below installation.history_ordered_from),
+ * Entries written by 0.1.0 (ids below history_order.cached_below),
  * whose ids were cached per session, come first and in 0.1.0's order.
  */
 DECLARE
-    v_first bigint := coalesce((SELECT i.history_ordered_from FROM idsql.installation AS i), 0);
+    v_first bigint := coalesce((SELECT o.cached_below FROM idsql.history_order AS o), 0);
 BEGIN
     PERFORM idsql._state_version_config(row_history.tbl, true);
     IF row_history.key IS NULL THEN

@@ -3,10 +3,8 @@ CREATE TABLE IF NOT EXISTS idsql.installation (
     version text NOT NULL,
     channel text NOT NULL,
     installed_at timestamptz NOT NULL DEFAULT now(),
-    upgraded_at timestamptz,
-    history_ordered_from bigint NOT NULL DEFAULT 0
+    upgraded_at timestamptz
 );
-ALTER TABLE idsql.installation ADD COLUMN IF NOT EXISTS history_ordered_from bigint NOT NULL DEFAULT 0;
 
 COMMENT ON TABLE idsql.installation IS
 'One row: the pyidsql version installed in this database and the channel that installed it.';
@@ -15,5 +13,3 @@ COMMENT ON COLUMN idsql.installation.version IS 'Installed pyidsql version, e.g.
 COMMENT ON COLUMN idsql.installation.channel IS 'How it was installed: cli, alembic, psql, extension or pg_tle.';
 COMMENT ON COLUMN idsql.installation.installed_at IS 'When idsql was first installed.';
 COMMENT ON COLUMN idsql.installation.upgraded_at IS 'When the install script last ran over an existing install.';
-COMMENT ON COLUMN idsql.installation.history_ordered_from IS
-'First id of idsql.row_version given out in the order of writing; 0.1.0 cached its ids per session (see row_history).';

@@ -56,7 +56,7 @@ DROP INDEX IF EXISTS idsql.row_version_key_idx;
 COMMENT ON TABLE idsql.row_version IS
 'History of the tables enabled with history => true: one row per changed row per statement, written by triggers.';
 COMMENT ON COLUMN idsql.row_version.id IS
-'Order of writing: the last entry of a row is its latest state (ids below installation.history_ordered_from only within a session).';
+'Order of writing: the last entry of a row is its latest state (ids below history_order.cached_below only within a session).';
 COMMENT ON COLUMN idsql.row_version.tbl IS 'The table of the row.';
 COMMENT ON COLUMN idsql.row_version.key IS 'Primary key of the row, e.g. {"entity_id": "A"}.';
 COMMENT ON COLUMN idsql.row_version.state_version IS 'The row''s own version after the change (NULL for a table without one).';

@@ -45,8 +45,12 @@ DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass);
 -- 0.1.0 cached the ids of row_version, 1000 per session, so between sessions they do not follow the
 -- order of writing; from 0.2.0 they do (sql/tables/row_version.sql). row_history orders the older
 -- entries as 0.1.0 did: it needs to know where they end, which is past every id any session could
--- have taken from its cache.
-ALTER TABLE idsql.installation ADD COLUMN IF NOT EXISTS history_ordered_from bigint NOT NULL DEFAULT 0;
+-- have taken from its cache. The table is the install script's (sql/tables/history_order.sql),
+-- which runs after this part.
+CREATE TABLE IF NOT EXISTS idsql.history_order (
+    singleton boolean PRIMARY KEY DEFAULT true CONSTRAINT history_order_singleton_check CHECK (singleton),
+    cached_below bigint NOT NULL
+);
 DO $$
 DECLARE
     v_next bigint;
@@ -54,6 +58,7 @@ BEGIN
     EXECUTE pg_catalog.format('SELECT last_value + 1 FROM %s',
                               pg_catalog.pg_get_serial_sequence('idsql.row_version', 'id'))
        INTO v_next;
-    UPDATE idsql.installation SET history_ordered_from = v_next;
+    INSERT INTO idsql.history_order (cached_below) VALUES (v_next)
+        ON CONFLICT (singleton) DO NOTHING;
 END
 $$;
