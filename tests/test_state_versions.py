@@ -566,6 +566,30 @@ def test_changes_between_lists_added_rows_and_ignores_bookkeeping(db: psycopg.Co
         db.execute("SELECT * FROM idsql.changes_between('chat_session', NULL, 1, 2)")
 
 
+def test_changes_between_is_never_compiled(db: psycopg.Connection[Any]) -> None:
+    # The planner prices each of its probes as a scan of a row's whole history, so a diff of a
+    # thousand rows passed jit_above_cost, and compiling took longer than the query. jit_above_cost
+    # = 0 compiles whatever the caller runs; the query inside changes_between must stay interpreted.
+    if db.execute("SELECT pg_jit_available()").fetchone() != (True,):
+        pytest.skip("this server cannot compile queries (no jit provider)")
+    _initial(db)
+    db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, name) VALUES ('a1', 'A', 'colour')")
+    plans: list[str] = []
+    db.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    db.execute("LOAD 'auto_explain'")
+    db.execute("SET auto_explain.log_min_duration = 0")
+    db.execute("SET auto_explain.log_nested_statements = on")
+    db.execute("SET jit_above_cost = 0")
+    db.execute("SET client_min_messages = log")
+    assert len(pyidsql.changes_between(db, "chat_session", S, 1, 2)) == 1
+    db.execute("RESET client_min_messages")
+    inside = [p for p in plans if "FROM idsql.row_version AS h" in p]
+    outside = [p for p in plans if "FROM idsql.changes_between" in p]
+    assert inside and outside
+    assert all("JIT:" in p for p in outside)  # the caller's own statement was compiled
+    assert not any("JIT:" in p for p in inside)
+
+
 # The definition of changes_between, straight from the whole history under the root: each row's
 # last entry at each version (DELETE or MOVE meaning absent), compared without bookkeeping columns.
 # changes_between reads only the entries between the versions; this reads all of them.

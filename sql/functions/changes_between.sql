@@ -12,6 +12,7 @@ CREATE OR REPLACE FUNCTION idsql.changes_between(
     LANGUAGE plpgsql
     STABLE
     SET search_path = pg_catalog, pg_temp
+    SET jit = off
 AS $$
 /*
  * What differs under one root row between two of its versions, over every
@@ -24,6 +25,12 @@ AS $$
  * follows the changes, not the length of the history: the entries between
  * the versions give each such row's state at the later one, and one index
  * probe per row its state at the earlier one (its last entry at or before it).
+ * The rows come out ordered by table and key.
+ *
+ * jit is off: the planner prices each probe at a scan of the row's whole
+ * history, so a diff of a thousand rows passes jit_above_cost, and compiling
+ * took longer than the query (about 30 of 70 ms for the last version of
+ * 1,000 entities x 100 versions).
  */
 DECLARE
     v_lo bigint := least(changes_between.from_version, changes_between.to_version);
@@ -40,6 +47,10 @@ BEGIN
     RETURN QUERY
         WITH hi AS (
             -- The last entry of each row changed after the earlier version, up to the later one.
+            -- Sorted by the key's hash first: a row may have many entries in the range, and two
+            -- hashes compare far faster than two jsonb keys. The rows found are sorted by key once,
+            -- at the end (sorting every entry by key instead made a diff of 1,000 rows over 100
+            -- versions half as slow again).
             SELECT DISTINCT ON (h.tbl, h.key_hash, h.key) h.tbl, h.key_hash, h.key, h.operation, h.row_data
               FROM idsql.row_version AS h
              WHERE h.root_hash = v_hash AND h.root = changes_between.root AND h.root_key = changes_between.root_key

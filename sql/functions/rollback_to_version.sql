@@ -80,12 +80,14 @@ BEGIN
          ORDER BY o.n
     LOOP
         v_depth := v_tbl.n;
-        -- The state at the target and now, per row: its last entry under this root.
+        -- The state at the target and now, per row: its last entry under this root. Sorted by
+        -- the key's hash first, which settles nearly every comparison without comparing jsonb
+        -- (a rollback of 1,000 rows x 100 versions sorts 100,000 entries, three times).
         v_target := format(
-            'SELECT DISTINCT ON (h.key) h.key, h.operation, h.row_data FROM idsql.row_version AS h'
+            'SELECT DISTINCT ON (h.key_hash, h.key) h.key, h.operation, h.row_data FROM idsql.row_version AS h'
             ' WHERE h.root_hash = pg_catalog.jsonb_hash_extended($2, 0) AND h.tbl = %s::pg_catalog.oid::pg_catalog.regclass'
             ' AND h.root = $1 AND h.root_key = $2'
-            ' AND h.root_version <= $3 ORDER BY h.key, h.root_version DESC, h.id DESC',
+            ' AND h.root_version <= $3 ORDER BY h.key_hash, h.key, h.root_version DESC, h.id DESC',
             v_tbl.tbl::oid);
         v_now := replace(v_target, ' AND h.root_version <= $3', '');
         v_match := format('(%s) = (SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%s, x.key) AS k)',

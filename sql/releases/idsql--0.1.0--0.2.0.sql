@@ -4663,6 +4663,7 @@ CREATE OR REPLACE FUNCTION idsql.changes_between(
     LANGUAGE plpgsql
     STABLE
     SET search_path = pg_catalog, pg_temp
+    SET jit = off
 AS $$
 /*
  * What differs under one root row between two of its versions, over every
@@ -4675,6 +4676,12 @@ AS $$
  * follows the changes, not the length of the history: the entries between
  * the versions give each such row's state at the later one, and one index
  * probe per row its state at the earlier one (its last entry at or before it).
+ * The rows come out ordered by table and key.
+ *
+ * jit is off: the planner prices each probe at a scan of the row's whole
+ * history, so a diff of a thousand rows passes jit_above_cost, and compiling
+ * took longer than the query (about 30 of 70 ms for the last version of
+ * 1,000 entities x 100 versions).
  */
 DECLARE
     v_lo bigint := least(changes_between.from_version, changes_between.to_version);
@@ -4691,6 +4698,10 @@ BEGIN
     RETURN QUERY
         WITH hi AS (
             -- The last entry of each row changed after the earlier version, up to the later one.
+            -- Sorted by the key's hash first: a row may have many entries in the range, and two
+            -- hashes compare far faster than two jsonb keys. The rows found are sorted by key once,
+            -- at the end (sorting every entry by key instead made a diff of 1,000 rows over 100
+            -- versions half as slow again).
             SELECT DISTINCT ON (h.tbl, h.key_hash, h.key) h.tbl, h.key_hash, h.key, h.operation, h.row_data
               FROM idsql.row_version AS h
              WHERE h.root_hash = v_hash AND h.root = changes_between.root AND h.root_key = changes_between.root_key
@@ -4842,12 +4853,14 @@ BEGIN
          ORDER BY o.n
     LOOP
         v_depth := v_tbl.n;
-        -- The state at the target and now, per row: its last entry under this root.
+        -- The state at the target and now, per row: its last entry under this root. Sorted by
+        -- the key's hash first, which settles nearly every comparison without comparing jsonb
+        -- (a rollback of 1,000 rows x 100 versions sorts 100,000 entries, three times).
         v_target := format(
-            'SELECT DISTINCT ON (h.key) h.key, h.operation, h.row_data FROM idsql.row_version AS h'
+            'SELECT DISTINCT ON (h.key_hash, h.key) h.key, h.operation, h.row_data FROM idsql.row_version AS h'
             ' WHERE h.root_hash = pg_catalog.jsonb_hash_extended($2, 0) AND h.tbl = %s::pg_catalog.oid::pg_catalog.regclass'
             ' AND h.root = $1 AND h.root_key = $2'
-            ' AND h.root_version <= $3 ORDER BY h.key, h.root_version DESC, h.id DESC',
+            ' AND h.root_version <= $3 ORDER BY h.key_hash, h.key, h.root_version DESC, h.id DESC',
             v_tbl.tbl::oid);
         v_now := replace(v_target, ' AND h.root_version <= $3', '');
         v_match := format('(%s) = (SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%s, x.key) AS k)',
