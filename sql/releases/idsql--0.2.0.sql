@@ -3647,6 +3647,7 @@ DECLARE
     v_child idsql.state_version_table;
     v_root regclass;
     v_rows text;
+    v_record text;
     v_next jsonb;
 BEGIN
     IF p_moves IS NULL OR jsonb_array_length(p_moves) = 0 THEN
@@ -3672,27 +3673,29 @@ BEGIN
             idsql._state_version_columns(v_child.fk_columns, 't'),
             idsql._state_version_columns(v_child.parent_columns, 'p'),
             p_parent);
+        -- One statement reads those rows once: it records them, if the table keeps history, and
+        -- hands them on as the moves of the level below.
+        v_record := '';
         IF v_child.history THEN
             v_root := idsql._state_version_root_table(v_child.tbl);
             -- One INSERT: its first arm (the departures) is written before its second (the arrivals).
-            EXECUTE format(
-                'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version, root,'
-                ' root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
+            v_record := ', w AS (INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version,'
+                ' root, root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
                 ' SELECT $2, s.key, s.v, NULL, NULL, $3, s.f -> ''rk'', (s.f ->> ''rv'')::bigint, ''MOVE'','
                 ' s.row_data, pg_catalog.jsonb_hash_extended(s.key, 0), NULL,'
                 ' pg_catalog.jsonb_hash_extended(s.f -> ''rk'', 0)'
-                ' FROM (%1$s) AS s WHERE pg_catalog.jsonb_typeof(s.f) = ''object'''
+                ' FROM s WHERE pg_catalog.jsonb_typeof(s.f) = ''object'''
                 ' UNION ALL'
                 ' SELECT $2, s.key, s.v, s.pk, s.pv, $3, s.o -> ''rk'', (s.o ->> ''rv'')::bigint, ''UPDATE'','
                 ' s.row_data, pg_catalog.jsonb_hash_extended(s.key, 0), pg_catalog.jsonb_hash_extended(s.pk, 0),'
                 ' pg_catalog.jsonb_hash_extended(s.o -> ''rk'', 0)'
-                ' FROM (%1$s) AS s WHERE pg_catalog.jsonb_typeof(s.o) = ''object''', v_rows)
-                USING p_moves, v_child.tbl, v_root;
+                ' FROM s WHERE pg_catalog.jsonb_typeof(s.o) = ''object'')';
         END IF;
-        EXECUTE format('SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''k'', s.key, ''v'', s.v,'
-                       ' ''from'', s.f, ''to'', s.o)) FROM (%s) AS s', v_rows)
+        EXECUTE format('WITH s AS MATERIALIZED (%s)%s'
+                       ' SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''k'', s.key, ''v'', s.v,'
+                       ' ''from'', s.f, ''to'', s.o)) FROM s', v_rows, v_record)
            INTO v_next
-          USING p_moves;
+          USING p_moves, v_child.tbl, v_root;
         PERFORM idsql._state_version_carry(v_child.tbl, v_next);
     END LOOP;
 END
