@@ -231,7 +231,11 @@ def test_enable_state_version_noop_updates_count_for_nothing(db: psycopg.Connect
     stamp = db.execute("SELECT updated_at FROM entity WHERE entity_id = 'A'").fetchone()
     cur = db.execute("UPDATE entity SET name = name, state_version = state_version")
     assert cur.rowcount == 0  # not written at all
-    db.execute("UPDATE entity SET updated_at = now() + interval '1 day', created_at = now()")  # bookkeeping only
+    # Bookkeeping only, each column alone and both, with and without a version column.
+    for change in ("updated_at = now() + interval '1 day'", "created_at = now() - interval '1 day'",
+                   "updated_at = now() + interval '1 day', created_at = now()"):
+        assert db.execute(f"UPDATE entity SET {change}").rowcount == 0, change
+        assert db.execute(f"UPDATE entity_attribute SET {change}").rowcount == 0, change
     db.execute("UPDATE entity_attribute SET name = 'colour'")
     db.execute("UPDATE chat_session SET updated_at = updated_at")
     assert (_session(db), _entities(db)) == (2, {"A": 2, "B": 1})
