@@ -4067,13 +4067,13 @@ BEGIN
         -- instructions (counted in a bulk UPDATE); NEW *= OLD is 2,400 of them.
         -- age() > 0: written before this transaction began (a subtransaction's xid is newer).
         v_fast := ARRAY['TG_OP OPERATOR(pg_catalog.=) ''UPDATE''']
-            || CASE WHEN v_cfg.version_column IS NULL THEN '{}'::text[] ELSE ARRAY[
-                   format('NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I', v_cfg.version_column),
-                   'pg_catalog.age(OLD.xmin) OPERATOR(pg_catalog.>) 0'] END
-            || CASE WHEN v_cfg.created_column IS NULL THEN '{}'::text[] ELSE ARRAY[
-                   format('NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I', v_cfg.created_column)] END
-            || CASE WHEN v_cfg.updated_column IS NULL THEN '{}'::text[] ELSE ARRAY[
-                   format('NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I', v_cfg.updated_column)] END
+            || ARRAY(SELECT format('NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I', c.col)
+                       FROM unnest(ARRAY[v_cfg.version_column, v_cfg.created_column, v_cfg.updated_column])
+                            WITH ORDINALITY AS c (col, n)
+                      WHERE c.col IS NOT NULL
+                      ORDER BY c.n)
+            || CASE WHEN v_cfg.version_column IS NULL THEN '{}'::text[]
+                    ELSE ARRAY['pg_catalog.age(OLD.xmin) OPERATOR(pg_catalog.>) 0'] END
             || ARRAY['NOT NEW OPERATOR(pg_catalog.*=) OLD'];
         v_fast_do := concat(
             CASE WHEN v_cfg.version_column IS NOT NULL THEN
