@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 import pyidsql
@@ -512,6 +513,24 @@ def test_children_as_of_and_row_history_survive_an_added_column(db: psycopg.Conn
     assert db.execute("SELECT name, confidence FROM entity WHERE entity_id = 'A'").fetchone() == ("Alice", 0.5)
 
 
+def test_changes_between_lists_dropped_and_renamed_columns_by_name(db: psycopg.Connection[Any]) -> None:
+    # A row written before a column was dropped or renamed has a key the table no longer has:
+    # its changes are found over the keys of both sides, not over the table's columns. The names
+    # are chosen so that name order, column order and jsonb's key order (shortest first) differ.
+    _initial(db)
+    db.execute("ALTER TABLE entity ADD COLUMN zone text, ADD COLUMN rank int, ADD COLUMN aa text")
+    db.execute("UPDATE entity SET zone = 'north', rank = 1 WHERE entity_id = 'A'")  # session 2
+    db.execute("ALTER TABLE entity RENAME COLUMN zone TO zz")
+    db.execute("ALTER TABLE entity DROP COLUMN rank")
+    db.execute("UPDATE entity SET name = 'Ann' WHERE entity_id = 'A'")  # session 3
+    diff = pyidsql.changes_between(db, "chat_session", S, 2, 3)
+    assert [(d.key, d.changed_fields) for d in diff] == [({"entity_id": "A"}, ["name", "rank", "zone", "zz"])]
+    # Both sides written with the table's columns as they are now: its columns, in name order.
+    db.execute("UPDATE entity SET zz = 'south', value = 'v', name = 'Al', aa = 'x' WHERE entity_id = 'A'")  # 4
+    diff = pyidsql.changes_between(db, "chat_session", S, 4, 3)
+    assert [(d.key, d.changed_fields) for d in diff] == [({"entity_id": "A"}, ["aa", "name", "value", "zz"])]
+
+
 def test_row_history_records_deletes_and_leaves_out_moves(db: psycopg.Connection[Any]) -> None:
     _initial(db)
     db.execute("INSERT INTO chat_session (session_id) VALUES ('T')")
@@ -615,7 +634,13 @@ d AS (
       FROM (SELECT * FROM at_version WHERE v = %(a)s) AS o
       FULL JOIN (SELECT * FROM at_version WHERE v = %(b)s) AS n ON (o.tbl, o.key) = (n.tbl, n.key)
 )
-SELECT d.tbl::text, d.key, d.old_data, d.new_data
+SELECT d.tbl::text, d.key, d.old_data, d.new_data,
+       CASE WHEN d.old_data IS NOT NULL AND d.new_data IS NOT NULL THEN
+           ARRAY(SELECT k FROM jsonb_object_keys(d.old_data || d.new_data) AS k
+                  WHERE k <> ALL (array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL))
+                    AND (d.old_data -> k) IS DISTINCT FROM (d.new_data -> k)
+                  ORDER BY k)
+       END
   FROM d JOIN idsql.state_version_table AS c ON c.tbl = d.tbl
  WHERE d.old_data IS DISTINCT FROM d.new_data
    AND (d.old_data IS NULL OR d.new_data IS NULL
@@ -634,7 +659,19 @@ def test_changes_between_matches_its_definition_on_random_histories(connect: Con
     ids = iter(range(1, 10_000))
     entities: dict[str, str] = {}  # entity -> session
     attributes: dict[str, str] = {}  # attribute -> entity
-    for _ in range(40):
+    # Columns come, change name and go while the history grows: rows written before a change of
+    # columns have keys the table no longer has, or lack some it has.
+    schema = {10: ("entity_attribute", "note", "ALTER TABLE entity_attribute ADD COLUMN note text"),
+              18: ("entity", "rank", "ALTER TABLE entity ADD COLUMN rank int"),
+              24: ("entity_attribute", "remark", "ALTER TABLE entity_attribute RENAME COLUMN note TO remark"),
+              30: ("entity", "", "ALTER TABLE entity DROP COLUMN rank"),
+              34: ("entity_attribute", "", "ALTER TABLE entity_attribute DROP COLUMN remark")}
+    extra = {"entity_attribute": "", "entity": ""}  # the extra column each table has now, if any
+    for step in range(40):
+        if step in schema:
+            table, column, ddl = schema[step]
+            c.execute(ddl)  # type: ignore[arg-type]
+            extra[table] = column
         with c.transaction():
             for _ in range(rng.randint(1, 4)):
                 op = rng.random()
@@ -644,8 +681,10 @@ def test_changes_between_matches_its_definition_on_random_histories(connect: Con
                     c.execute("INSERT INTO entity (entity_id, session_id, name) VALUES (%s, %s, %s)",
                               (e, entities[e], rng.choice("abc")))
                 elif op < 0.5:
-                    c.execute("UPDATE entity SET name = %s WHERE entity_id = %s",
-                              (rng.choice("abcd"), rng.choice(sorted(entities))))
+                    column = extra["entity"] if extra["entity"] and rng.random() < 0.5 else "name"
+                    value = rng.randint(1, 3) if column == "rank" else rng.choice("abcd")
+                    c.execute(sql.SQL("UPDATE entity SET {} = %s WHERE entity_id = %s").format(sql.Identifier(column)),
+                              (value, rng.choice(sorted(entities))))
                 elif op < 0.6:
                     e = rng.choice(sorted(entities))
                     entities[e] = "T" if entities[e] == "S" else "S"
@@ -663,19 +702,21 @@ def test_changes_between_matches_its_definition_on_random_histories(connect: Con
                 elif attributes:
                     a = rng.choice(sorted(attributes))
                     if rng.random() < 0.5:
-                        c.execute("UPDATE entity_attribute SET value = %s WHERE attribute_id = %s",
-                                  (rng.choice("xyz"), a))
+                        column = extra["entity_attribute"] if rng.random() < 0.5 else ""
+                        column = column or "value"
+                        c.execute(sql.SQL("UPDATE entity_attribute SET {} = %s WHERE attribute_id = %s")
+                                  .format(sql.Identifier(column)), (rng.choice("xyz"), a))
                     else:
                         c.execute("DELETE FROM entity_attribute WHERE attribute_id = %s", (a,))
                         del attributes[a]
-    compared = 0
+    compared = gone = 0
     for session in ("S", "T"):
         key = {"session_id": session}
         top = _session(c, session)
         for a in range(1, top + 1):
             for b in range(1, top + 1):
                 got = c.execute(
-                    "SELECT table_name::text, key, old_data, new_data"
+                    "SELECT table_name::text, key, old_data, new_data, changed_fields"
                     " FROM idsql.changes_between('chat_session', %s, %s, %s)",
                     (Jsonb(key), a, b),
                 ).fetchall()
@@ -683,7 +724,9 @@ def test_changes_between_matches_its_definition_on_random_histories(connect: Con
                 want = c.execute(CHANGES_BY_DEFINITION, params).fetchall()
                 assert got == want, (session, a, b)
                 compared += len(want)
+                gone += sum(1 for row in want if set(row[4] or ()) & {"note", "remark", "rank"})
     assert compared > 100  # the histories had something to compare
+    assert gone > 0  # and some of it changed in columns the tables no longer have
 
 
 def test_rollback_after_moves_and_cascades_touches_only_what_was_under_the_root(db: psycopg.Connection[Any]) -> None:
