@@ -32,6 +32,7 @@ DROP FUNCTION IF EXISTS idsql._share_sequence(regclass);
 DROP FUNCTION IF EXISTS idsql._take_table_id(regclass, bigint);
 DROP FUNCTION IF EXISTS idsql._state_version_refresh();
 DROP FUNCTION IF EXISTS idsql._state_version_triggers(regclass, name);
+DROP FUNCTION IF EXISTS idsql._state_version_bookkeeping(idsql.state_version_table);
 DROP FUNCTION IF EXISTS idsql._state_version_define(name, text, text);
 DROP FUNCTION IF EXISTS idsql._state_version_drop_function(name);
 DROP FUNCTION IF EXISTS idsql._state_version_carry(regclass, jsonb);

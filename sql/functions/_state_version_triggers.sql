@@ -50,9 +50,7 @@ BEGIN
         -- age() > 0: written before this transaction began (a subtransaction's xid is newer).
         v_fast := ARRAY['TG_OP OPERATOR(pg_catalog.=) ''UPDATE''']
             || ARRAY(SELECT format('NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I', c.col)
-                       FROM unnest(ARRAY[v_cfg.version_column, v_cfg.created_column, v_cfg.updated_column])
-                            WITH ORDINALITY AS c (col, n)
-                      WHERE c.col IS NOT NULL
+                       FROM unnest(idsql._state_version_bookkeeping(v_cfg)) WITH ORDINALITY AS c (col, n)
                       ORDER BY c.n)
             || CASE WHEN v_cfg.version_column IS NULL THEN '{}'::text[]
                     ELSE ARRAY['pg_catalog.age(OLD.xmin) OPERATOR(pg_catalog.>) 0'] END

@@ -107,9 +107,7 @@ BEGIN
             SELECT c.tbl, b.bk, d.data, b.bk || d.data AS cols
               FROM (SELECT DISTINCT f.tbl FROM f) AS u
               JOIN idsql.state_version_table AS c ON c.tbl = u.tbl
-             CROSS JOIN LATERAL (
-                   SELECT array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text[] AS bk
-                  ) AS b
+             CROSS JOIN LATERAL (SELECT idsql._state_version_bookkeeping(c) AS bk) AS b
              CROSS JOIN LATERAL (
                    SELECT ARRAY(SELECT a.attname::text FROM pg_attribute AS a
                                  WHERE a.attrelid = c.tbl AND a.attnum > 0 AND NOT a.attisdropped

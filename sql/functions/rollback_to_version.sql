@@ -74,7 +74,7 @@ BEGIN
 
     FOR v_tbl IN
         SELECT o.tbl, o.n, c.key_columns,
-               array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text[] AS bk
+               idsql._state_version_bookkeeping(c) AS bk
           FROM unnest(v_tables) WITH ORDINALITY AS o (tbl, n) JOIN idsql.state_version_table AS c ON c.tbl = o.tbl
          WHERE c.history AND c.enabled
          ORDER BY o.n

@@ -3362,6 +3362,22 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_config(regclass, boolean) IS
 'Internal: the configuration of a tracked table; raises ID302 if it is not tracked, ID303 if history is needed and off.';
 
+-- functions/_state_version_bookkeeping.sql
+CREATE OR REPLACE FUNCTION idsql._state_version_bookkeeping(p_cfg idsql.state_version_table)
+    RETURNS text[]
+    LANGUAGE sql
+    IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- The bookkeeping columns a tracked table has, in this order: its version column, created_at,
+    -- updated_at. A change to them alone is no change (the row trigger, changes_between), and a
+    -- rollback leaves them to the triggers.
+    SELECT array_remove(ARRAY[(p_cfg).version_column, (p_cfg).created_column, (p_cfg).updated_column], NULL)::text[];
+END;
+
+COMMENT ON FUNCTION idsql._state_version_bookkeeping(idsql.state_version_table) IS
+'Internal: the bookkeeping columns of a tracked table (version, created_at, updated_at), those it has.';
+
 -- functions/_state_version_json.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_json(p_names name[], p_columns name[], p_alias text)
     RETURNS text
@@ -4068,9 +4084,7 @@ BEGIN
         -- age() > 0: written before this transaction began (a subtransaction's xid is newer).
         v_fast := ARRAY['TG_OP OPERATOR(pg_catalog.=) ''UPDATE''']
             || ARRAY(SELECT format('NEW.%1$I OPERATOR(pg_catalog.=) OLD.%1$I', c.col)
-                       FROM unnest(ARRAY[v_cfg.version_column, v_cfg.created_column, v_cfg.updated_column])
-                            WITH ORDINALITY AS c (col, n)
-                      WHERE c.col IS NOT NULL
+                       FROM unnest(idsql._state_version_bookkeeping(v_cfg)) WITH ORDINALITY AS c (col, n)
                       ORDER BY c.n)
             || CASE WHEN v_cfg.version_column IS NULL THEN '{}'::text[]
                     ELSE ARRAY['pg_catalog.age(OLD.xmin) OPERATOR(pg_catalog.>) 0'] END
@@ -4722,9 +4736,7 @@ BEGIN
             SELECT c.tbl, b.bk, d.data, b.bk || d.data AS cols
               FROM (SELECT DISTINCT f.tbl FROM f) AS u
               JOIN idsql.state_version_table AS c ON c.tbl = u.tbl
-             CROSS JOIN LATERAL (
-                   SELECT array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text[] AS bk
-                  ) AS b
+             CROSS JOIN LATERAL (SELECT idsql._state_version_bookkeeping(c) AS bk) AS b
              CROSS JOIN LATERAL (
                    SELECT ARRAY(SELECT a.attname::text FROM pg_attribute AS a
                                  WHERE a.attrelid = c.tbl AND a.attnum > 0 AND NOT a.attisdropped
@@ -4841,7 +4853,7 @@ BEGIN
 
     FOR v_tbl IN
         SELECT o.tbl, o.n, c.key_columns,
-               array_remove(ARRAY[c.version_column, c.created_column, c.updated_column], NULL)::text[] AS bk
+               idsql._state_version_bookkeeping(c) AS bk
           FROM unnest(v_tables) WITH ORDINALITY AS o (tbl, n) JOIN idsql.state_version_table AS c ON c.tbl = o.tbl
          WHERE c.history AND c.enabled
          ORDER BY o.n
