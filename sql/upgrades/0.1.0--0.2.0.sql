@@ -46,7 +46,9 @@ DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass);
 -- order of writing; from 0.2.0 they do (sql/tables/row_version.sql). row_history orders the older
 -- entries as 0.1.0 did: it needs to know where they end, which is past every id any session could
 -- have taken from its cache. The table is the install script's (sql/tables/history_order.sql),
--- which runs after this part.
+-- which runs after this part. A sequence never used has no such entries: then no row, as in a fresh
+-- install (CREATE EXTENSION through pg_tle runs the first release and this step; so does the
+-- restore of its dump, whose own row of history_order then follows).
 CREATE TABLE IF NOT EXISTS idsql.history_order (
     singleton boolean PRIMARY KEY DEFAULT true CONSTRAINT history_order_singleton_check CHECK (singleton),
     cached_below bigint NOT NULL
@@ -55,10 +57,12 @@ DO $$
 DECLARE
     v_next bigint;
 BEGIN
-    EXECUTE pg_catalog.format('SELECT last_value + 1 FROM %s',
+    EXECUTE pg_catalog.format('SELECT last_value + 1 FROM %s WHERE is_called',
                               pg_catalog.pg_get_serial_sequence('idsql.row_version', 'id'))
        INTO v_next;
-    INSERT INTO idsql.history_order (cached_below) VALUES (v_next)
-        ON CONFLICT (singleton) DO NOTHING;
+    IF v_next IS NOT NULL THEN
+        INSERT INTO idsql.history_order (cached_below) VALUES (v_next)
+            ON CONFLICT (singleton) DO NOTHING;
+    END IF;
 END
 $$;
