@@ -27,6 +27,8 @@ SOAK_SERVER ?= local
 VENDOR ?= $(wildcard ../shared/vendor/install)
 ENGINES := citus pg_tle
 REQUIRE_ENGINES := $(if $(VENDOR),1,)
+# What building them from source needs, beside the server's headers (pinned to its version).
+ENGINE_BUILD_DEPS := flex bison make gcc libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libssl-dev
 SOAK_TESTS := tests/test_load.py tests/test_crash_safety.py tests/test_hostile_input.py tests/test_prefixed_fuzz.py
 
 .PHONY: help venv system-deps engine-deps bench-deps lint test test-15 test-18 soak demo bench docs dist db-fix-sequences clean \
@@ -73,10 +75,9 @@ engine-deps: venv system-deps ## Install Citus and pg_tle into PostgreSQL 15 fro
 	echo "engine-deps: building from source against the installed server's own headers"; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	server=$$(dpkg-query -W -f='$${Version}' postgresql-15); \
-	apt-get install -y -qq --no-install-recommends "postgresql-server-dev-15=$$server" flex bison make gcc \
-		libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libssl-dev >/dev/null \
-		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends "postgresql-server-dev-15=$$server" \
-			flex bison make gcc libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libssl-dev >/dev/null; }; \
+	need="postgresql-server-dev-15=$$server $(ENGINE_BUILD_DEPS)"; \
+	apt-get install -y -qq --no-install-recommends $$need >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends $$need >/dev/null; }; \
 	VENDOR_FROM_SOURCE=1 bash $(VENDOR) $(ENGINES); \
 	$(PY) tests/engines/loadcheck.py $(ENGINES)
 

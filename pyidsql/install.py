@@ -124,12 +124,14 @@ def tle_available(conn: psycopg.Connection[Any]) -> bool:
     return bool(row and row[0])
 
 
-def register_tle(conn: psycopg.Connection[Any]) -> None:
-    """Register idsql's scripts with pg_tle without creating the extension.
+def install_tle(conn: psycopg.Connection[Any]) -> str:
+    """Register idsql's scripts with pg_tle, then create or update the extension; return the version.
 
     Registers the first release's install script and every upgrade step that pg_tle does not
-    have yet (``pgtle.install_extension``, ``pgtle.install_update_path``) and makes this version
-    the default (``pgtle.set_default_version``). Same transaction rules as :func:`install`.
+    have yet (``pgtle.install_extension``, ``pgtle.install_update_path``), makes this version the
+    default (``pgtle.set_default_version``), and runs ``CREATE EXTENSION idsql SCHEMA idsql`` (the
+    schema created first, outside the extension, as a restore does) or ``ALTER EXTENSION idsql
+    UPDATE``. Same transaction rules as :func:`install`.
     """
     with _transaction(conn), errors.translate_errors():
         if not tle_available(conn):
@@ -174,17 +176,6 @@ def register_tle(conn: psycopg.Connection[Any]) -> None:
                     ),
                 )
         conn.execute("SELECT pgtle.set_default_version(%s, %s)", (_release.EXTENSION, __version__))
-
-
-def install_tle(conn: psycopg.Connection[Any]) -> str:
-    """Register idsql's scripts with pg_tle, then create or update the extension; return the version.
-
-    :func:`register_tle`, then ``CREATE EXTENSION idsql SCHEMA idsql`` (the schema created first,
-    outside the extension, as a restore does) or ``ALTER EXTENSION idsql UPDATE``. Same
-    transaction rules as :func:`install`.
-    """
-    with _transaction(conn), errors.translate_errors():
-        register_tle(conn)
         if _extension_version(conn) is None:
             conn.execute("CREATE SCHEMA IF NOT EXISTS idsql")
             conn.execute(sql.SQL("CREATE EXTENSION idsql SCHEMA idsql VERSION {}").format(sql.Literal(__version__)))
@@ -195,11 +186,8 @@ def install_tle(conn: psycopg.Connection[Any]) -> str:
 
 
 def _tle_registered(conn: psycopg.Connection[Any]) -> bool:
-    if not tle_available(conn):
-        return False
-    row = conn.execute(
-        "SELECT count(*) > 0 FROM pgtle.available_extensions() WHERE name = %s", (_release.EXTENSION,)
-    ).fetchone()
+    """Return whether pg_tle has idsql's scripts: its control function (as the extension epilogue asks)."""
+    row = conn.execute("""SELECT pg_catalog.to_regprocedure('pgtle."idsql.control"()') IS NOT NULL""").fetchone()
     return bool(row and row[0])
 
 

@@ -8,21 +8,20 @@ Usage: python tests/engines/loadcheck.py citus pg_tle
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
+from engines import PG15
 
 from pyidsql._pgserver import NoServer, local_cluster
-
-BINDIR = Path("/usr/lib/postgresql/15/bin")
 
 
 def main(names: list[str]) -> int:
     failing = []
     for name in names:
-        if not (BINDIR.parent / "lib" / f"{name}.so").is_file():
+        if not (PG15 / "lib" / f"{name}.so").is_file():
             failing.append(f"{name}: not installed")
             continue
         try:
-            with local_cluster(BINDIR, {"shared_preload_libraries": name}):
+            with local_cluster(PG15 / "bin", {"shared_preload_libraries": name}):
                 pass
         except NoServer as exc:
             reason = next((line for line in str(exc).splitlines() if "FATAL" in line), str(exc).splitlines()[-1])
