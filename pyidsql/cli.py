@@ -44,10 +44,14 @@ def cmd_install(args: argparse.Namespace) -> int:
     with _connect(args) as conn:
         try:
             version = install.install_tle(conn) if args.tle else install.install(conn, channel="cli")
+            conn.commit()
+            workers = install.prepare_citus_workers(conn)
         except install.TleNotAvailable as exc:
             print(f"pyidsql: {exc}", file=sys.stderr)
             return 1
     print(f"idsql {version} installed{' through pg_tle' if args.tle else ''}")
+    if workers:
+        print(f"  on the {workers} Citus worker(s), idsql's functions now refuse (ID903) and name the coordinator")
     return 0
 
 

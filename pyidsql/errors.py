@@ -133,6 +133,10 @@ class InvalidBatch(IdsqlError, sqlstate="ID414"):
     """The negotiate_ids batch is not an array of {table, temp_id[, new_id]} objects."""
 
 
+class ShardedId(IdsqlError, sqlstate="ID415"):
+    """A table Citus manages holds the temporary ID (as its key or a foreign key): no rewrite in one statement."""
+
+
 class StaleVersion(IdsqlError, sqlstate="ID301"):
     """An UPDATE set a row's version column to another value than its current one (optimistic lock)."""
 
@@ -161,6 +165,10 @@ class VersionNotKept(IdsqlError, sqlstate="ID307"):
     """The version asked for is not in the root row's history (pruned, in the future, or no history)."""
 
 
+class ShardedTable(IdsqlError, sqlstate="ID308"):
+    """State versions cannot track a table Citus manages (distributed, reference or Citus local)."""
+
+
 class NoSequence(IdsqlError, sqlstate="ID201"):
     """The column is not serial or identity and its DEFAULT calls no nextval."""
 
@@ -179,6 +187,10 @@ class VersionMismatch(IdsqlError, sqlstate="ID901"):
 
 class ChannelMismatch(IdsqlError, sqlstate="ID902"):
     """idsql is installed through another channel: as an extension, or as a plain script."""
+
+
+class NotOnCoordinator(IdsqlError, sqlstate="ID903"):
+    """An idsql function was called on a Citus worker; its state lives on the coordinator, named in DETAIL."""
 
 
 def by_sqlstate() -> dict[str, type[IdsqlError]]:

@@ -97,7 +97,94 @@ def install(conn: psycopg.Connection[Any], *, channel: str = "cli") -> str:
         conn.execute(_guard(source).encode())
         conn.execute(_release.pinned(install_script() if source is None else upgrade_script(source)).encode())
         conn.execute("UPDATE idsql.installation SET channel = %s", (channel,))
+    if conn.autocommit:
+        prepare_citus_workers(conn)
     return __version__
+
+
+# --- Citus -------------------------------------------------------------------------------------
+
+# Citus copies schema idsql and its functions (not its tables) to every worker, where a call would
+# fail on a missing table or, worse, find a second counter. On the workers, every function that
+# reads or writes idsql's tables becomes a stub raising ID903 with the coordinator's address; the
+# immutable ones (formatting, parsing, validation) keep working there. DDL on a distributed
+# object is refused on a worker unless propagation is off for the statement, hence SET LOCAL.
+_CITUS = "SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus'"
+_CITUS_COORDINATOR = "SELECT pg_catalog.citus_is_coordinator()"
+
+_CITUS_STUBBED = """
+SELECT p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid),
+       pg_catalog.format('CREATE OR REPLACE %s idsql.%I(%s)%s LANGUAGE plpgsql'
+                         ' SET search_path = pg_catalog, pg_temp AS $b$BEGIN'
+                         ' PERFORM idsql._refuse_on_worker(%L); END$b$',
+                         CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.proname,
+                         pg_catalog.pg_get_function_arguments(p.oid),
+                         CASE p.prokind WHEN 'p' THEN '' ELSE ' RETURNS ' || pg_catalog.pg_get_function_result(p.oid) END,
+                         p.proname)
+FROM pg_catalog.pg_proc AS p
+WHERE p.pronamespace = 'idsql'::regnamespace AND p.provolatile <> 'i' AND p.proname <> '_refuse_on_worker'
+ORDER BY 1, 2
+"""
+
+_CITUS_REFUSE = """
+CREATE OR REPLACE FUNCTION idsql._refuse_on_worker(fn text) RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $b$
+DECLARE
+    v_coordinator text;
+BEGIN
+    SELECT format('%s:%s', n.nodename, n.nodeport) INTO v_coordinator
+    FROM pg_catalog.pg_dist_node AS n WHERE n.groupid = 0 AND n.noderole = 'primary' LIMIT 1;
+    RAISE EXCEPTION 'idsql.% runs on the Citus coordinator only', fn
+        USING ERRCODE = 'ID903',  -- not_on_coordinator
+              DETAIL = format('This node is a worker. The counters, mappings and catalog of idsql are on the '
+                              'coordinator (%s); a call here would need a second counter.',
+                              coalesce(v_coordinator, 'not in this node''s metadata')),
+              HINT = 'Connect to the coordinator to call it. An INSERT through the coordinator evaluates a '
+                     'DEFAULT that calls idsql there.';
+END
+$b$
+"""
+
+
+def _dollar(body: str, tag: str) -> str:
+    if f"${tag}$" in body:
+        raise ValueError(f"dollar tag {tag} occurs in {body[:60]!r}")
+    return f"${tag}${body}${tag}$"
+
+
+def prepare_citus_workers(conn: psycopg.Connection[Any]) -> int:
+    """On a Citus coordinator, make idsql refuse on the workers; return how many were prepared.
+
+    Call it after the install has committed (Citus copies functions to the workers when it
+    commits, which would undo the stubs) and again after ``citus_add_node``. :func:`install`
+    does it itself on an autocommit connection, and ``pyidsql install`` always. Anywhere else
+    than a Citus coordinator it does nothing and returns 0.
+    """
+    with errors.translate_errors():
+        if conn.execute(_CITUS).fetchone() is None or not conn.execute(_CITUS_COORDINATOR).fetchone()[0]:
+            return 0
+        statements = [f"EXECUTE {_dollar(_CITUS_REFUSE, 's')};"]
+        with conn.transaction():  # names qualified in full, whatever the caller's search_path
+            conn.execute("SET LOCAL search_path = pg_catalog")
+            stubbed = conn.execute(_CITUS_STUBBED).fetchall()
+        for name, arguments, stub in stubbed:  # some take a table's row type, which workers lack
+            statements.append(
+                "IF EXISTS (SELECT FROM pg_catalog.pg_proc WHERE pronamespace = 'idsql'::regnamespace"
+                f" AND proname = {sql.quote(name)}"
+                f" AND pg_catalog.pg_get_function_identity_arguments(oid) = {sql.quote(arguments)})"
+                f" THEN EXECUTE {_dollar(stub, 's')}; END IF;"
+            )
+        command = _dollar(
+            "BEGIN SET LOCAL citus.enable_ddl_propagation TO off; SET LOCAL search_path = pg_catalog;\n" + "\n".join(statements) + "\nEND", "d"
+        )
+        results = conn.execute(
+            "SELECT nodename, nodeport, success, result FROM pg_catalog.run_command_on_workers(%s)",
+            (f"DO {command}",),
+        ).fetchall()
+    failed = [f"{host}:{port}: {result}" for host, port, ok, result in results if not ok]
+    if failed:
+        raise RuntimeError("idsql could not prepare the Citus workers: " + "; ".join(failed))
+    return len(results)
 
 
 # --- pg_tle ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ AS $$
  */
 DECLARE
     v_kind "char";
+    v_citus text;
     v_type regtype;
     v_keys name[];
     v_parent idsql.state_version_table;
@@ -53,6 +54,16 @@ BEGIN
             USING ERRCODE = 'wrong_object_type',
                   DETAIL = 'State versions need an ordinary table (not a view, partitioned table or idsql''s own).',
                   HINT = 'Enable it on an ordinary table.';
+    END IF;
+    v_citus := (idsql._citus_table(enable_state_version.tbl)).kind;
+    IF v_citus IS NOT NULL THEN
+        RAISE EXCEPTION 'state versions cannot track the % table %', v_citus, enable_state_version.tbl
+            USING ERRCODE = 'ID308',  -- sharded_table
+                  DETAIL = 'Citus keeps its rows in shards and runs each statement on them apart: the triggers '
+                           'would fire there, without the configuration and history, and would see a statement '
+                           'half-way.',
+                  HINT = 'Track tables Citus does not manage (a table with a foreign key to a reference table '
+                         'becomes a Citus local table), and distribute the tables that hold the bulk.';
     END IF;
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', enable_state_version.tbl);
 

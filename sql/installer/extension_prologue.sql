@@ -10,3 +10,15 @@ BEGIN
     END IF;
 END
 $idsql$;
+
+-- On a Citus cluster, CREATE EXTENSION runs on every worker too: each would get its own counters.
+DO $idsql$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'idsql cannot be an extension on a Citus cluster'
+            USING ERRCODE = 'ID902',  -- channel_mismatch
+                  DETAIL = 'Citus creates an extension on every node, so each worker would keep counters of its own.',
+                  HINT = 'Install with pyidsql install on the coordinator: the state stays there and the workers refuse, naming it (docs/citus.md).';
+    END IF;
+END
+$idsql$;

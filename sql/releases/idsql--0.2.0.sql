@@ -36,6 +36,37 @@ COMMENT ON COLUMN idsql.installation.channel IS 'How it was installed: cli, alem
 COMMENT ON COLUMN idsql.installation.installed_at IS 'When idsql was first installed.';
 COMMENT ON COLUMN idsql.installation.upgraded_at IS 'When the install script last ran over an existing install.';
 
+-- functions/_citus_table.sql
+CREATE OR REPLACE FUNCTION idsql._citus_table(
+    tbl regclass,
+    OUT kind text,
+    OUT distribution_column name
+)
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * How Citus holds a table: kind 'distributed' (with its distribution column,
+ * NULL for a single-shard table), 'reference' or 'citus local'; both NULL for
+ * a table Citus does not manage, and on a server without Citus. Dynamic SQL,
+ * since Citus's catalog exists only where Citus is installed.
+ */
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE $q$
+        SELECT CASE WHEN p.partmethod <> 'n' OR p.colocationid <> 0 AND p.repmodel = 's' THEN 'distributed'
+                    WHEN p.repmodel = 't' THEN 'reference'
+                    ELSE 'citus local' END,
+               CASE WHEN p.partkey IS NOT NULL THEN pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END
+          FROM pg_catalog.pg_dist_partition AS p
+         WHERE p.logicalrelid = $1
+    $q$ INTO _citus_table.kind, _citus_table.distribution_column USING _citus_table.tbl;
+END
+$$;
+
 -- tables/prefix_counter.sql
 CREATE TABLE IF NOT EXISTS idsql.prefix_counter (
     prefix text PRIMARY KEY
@@ -2364,6 +2395,7 @@ DECLARE
     v_log_id bigint;
     v_found boolean;
     v_fk record;
+    v_citus record;
     v_tables regclass[];
     v_updates text[];
     v_counts bigint[];
@@ -2442,6 +2474,25 @@ BEGIN
                   HINT = 'Ask the server for another ID, or merge the two rows yourself.';
     END IF;
 
+    FOR v_fk IN SELECT _replace_id.tbl AS child, v_key.column_name AS child_key_column
+                UNION ALL
+                SELECT f.child, f.child_key_column FROM idsql._referencing_fks(_replace_id.tbl, v_key.attnum) AS f
+    LOOP
+        v_citus := idsql._citus_table(v_fk.child);
+        IF v_citus.kind IS NOT NULL THEN
+            RAISE EXCEPTION 'cannot rewrite "%" in the % table %', v_old, v_citus.kind, v_fk.child
+                USING ERRCODE = 'ID415',  -- sharded_id
+                      DETAIL = CASE WHEN v_citus.distribution_column = v_fk.child_key_column
+                                    THEN format('Column %s of %s holds the ID and is its distribution column: the '
+                                                'value places each row in a shard, and Citus does not change it.',
+                                                quote_ident(v_fk.child_key_column), v_fk.child)
+                                    ELSE format('Column %s of %s holds the ID. Citus rewrites each table''s shards on '
+                                                'their own, so foreign keys would be checked half-way.',
+                                                quote_ident(v_fk.child_key_column), v_fk.child) END,
+                      HINT = 'Negotiate in tables Citus does not manage, and give rows their permanent ID '
+                             'before they reach a distributed or reference table.';
+        END IF;
+    END LOOP;
     FOR v_fk IN SELECT * FROM idsql._referencing_fks(_replace_id.tbl, v_key.attnum) LOOP
         IF v_fk.problem IS NOT NULL THEN
             RAISE EXCEPTION 'cannot rewrite foreign key "%" on %', v_fk.constraint_name, v_fk.child
@@ -4304,6 +4355,7 @@ AS $$
  */
 DECLARE
     v_kind "char";
+    v_citus text;
     v_type regtype;
     v_keys name[];
     v_parent idsql.state_version_table;
@@ -4331,6 +4383,16 @@ BEGIN
             USING ERRCODE = 'wrong_object_type',
                   DETAIL = 'State versions need an ordinary table (not a view, partitioned table or idsql''s own).',
                   HINT = 'Enable it on an ordinary table.';
+    END IF;
+    v_citus := (idsql._citus_table(enable_state_version.tbl)).kind;
+    IF v_citus IS NOT NULL THEN
+        RAISE EXCEPTION 'state versions cannot track the % table %', v_citus, enable_state_version.tbl
+            USING ERRCODE = 'ID308',  -- sharded_table
+                  DETAIL = 'Citus keeps its rows in shards and runs each statement on them apart: the triggers '
+                           'would fire there, without the configuration and history, and would see a statement '
+                           'half-way.',
+                  HINT = 'Track tables Citus does not manage (a table with a foreign key to a reference table '
+                         'becomes a Citus local table), and distribute the tables that hold the bulk.';
     END IF;
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', enable_state_version.tbl);
 
