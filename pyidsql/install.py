@@ -119,31 +119,14 @@ SELECT p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid),
                          ' PERFORM idsql._refuse_on_worker(%L); END$b$',
                          CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.proname,
                          pg_catalog.pg_get_function_arguments(p.oid),
-                         CASE p.prokind WHEN 'p' THEN '' ELSE ' RETURNS ' || pg_catalog.pg_get_function_result(p.oid) END,
+                         CASE p.prokind WHEN 'p' THEN ''
+                              ELSE ' RETURNS ' || pg_catalog.pg_get_function_result(p.oid) END,
                          p.proname)
 FROM pg_catalog.pg_proc AS p
 WHERE p.pronamespace = 'idsql'::regnamespace AND p.provolatile <> 'i' AND p.proname <> '_refuse_on_worker'
 ORDER BY 1, 2
 """
 
-_CITUS_REFUSE = """
-CREATE OR REPLACE FUNCTION idsql._refuse_on_worker(fn text) RETURNS void LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $b$
-DECLARE
-    v_coordinator text;
-BEGIN
-    SELECT format('%s:%s', n.nodename, n.nodeport) INTO v_coordinator
-    FROM pg_catalog.pg_dist_node AS n WHERE n.groupid = 0 AND n.noderole = 'primary' LIMIT 1;
-    RAISE EXCEPTION 'idsql.% runs on the Citus coordinator only', fn
-        USING ERRCODE = 'ID903',  -- not_on_coordinator
-              DETAIL = format('This node is a worker. The counters, mappings and catalog of idsql are on the '
-                              'coordinator (%s); a call here would need a second counter.',
-                              coalesce(v_coordinator, 'not in this node''s metadata')),
-              HINT = 'Connect to the coordinator to call it. An INSERT through the coordinator evaluates a '
-                     'DEFAULT that calls idsql there.';
-END
-$b$
-"""
 
 
 def _dollar(body: str, tag: str) -> str:
@@ -163,7 +146,7 @@ def prepare_citus_workers(conn: psycopg.Connection[Any]) -> int:
     with errors.translate_errors():
         if conn.execute(_CITUS).fetchone() is None or not conn.execute(_CITUS_COORDINATOR).fetchone()[0]:
             return 0
-        statements = [f"EXECUTE {_dollar(_CITUS_REFUSE, 's')};"]
+        statements = [f"EXECUTE {_dollar(_release.installer_sql('citus_worker'), 's')};"]
         with conn.transaction():  # names qualified in full, whatever the caller's search_path
             conn.execute("SET LOCAL search_path = pg_catalog")
             stubbed = conn.execute(_CITUS_STUBBED).fetchall()
@@ -174,9 +157,8 @@ def prepare_citus_workers(conn: psycopg.Connection[Any]) -> int:
                 f" AND pg_catalog.pg_get_function_identity_arguments(oid) = {sql.quote(arguments)})"
                 f" THEN EXECUTE {_dollar(stub, 's')}; END IF;"
             )
-        command = _dollar(
-            "BEGIN SET LOCAL citus.enable_ddl_propagation TO off; SET LOCAL search_path = pg_catalog;\n" + "\n".join(statements) + "\nEND", "d"
-        )
+        prelude = "BEGIN SET LOCAL citus.enable_ddl_propagation TO off; SET LOCAL search_path = pg_catalog;"
+        command = _dollar("\n".join([prelude, *statements, "END"]), "d")
         results = conn.execute(
             "SELECT nodename, nodeport, success, result FROM pg_catalog.run_command_on_workers(%s)",
             (f"DO {command}",),

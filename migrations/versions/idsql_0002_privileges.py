@@ -27,6 +27,7 @@ depends_on: str | Sequence[str] | None = None
 
 DOWNGRADE = """
 DROP FUNCTION IF EXISTS idsql.grant_access(regrole, boolean);
+DROP FUNCTION IF EXISTS idsql._citus_table(regclass);
 DROP TABLE IF EXISTS idsql.history_order;
 DROP FUNCTION IF EXISTS idsql._share_sequence(regclass);
 DROP FUNCTION IF EXISTS idsql._take_table_id(regclass, bigint);

@@ -17,13 +17,16 @@ BEGIN
     IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
         RETURN;
     END IF;
-    EXECUTE $q$
+    EXECUTE format($q$
         SELECT CASE WHEN p.partmethod <> 'n' OR p.colocationid <> 0 AND p.repmodel = 's' THEN 'distributed'
                     WHEN p.repmodel = 't' THEN 'reference'
                     ELSE 'citus local' END,
                CASE WHEN p.partkey IS NOT NULL THEN pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END
-          FROM pg_catalog.pg_dist_partition AS p
+          FROM %s AS p
          WHERE p.logicalrelid = $1
-    $q$ INTO _citus_table.kind, _citus_table.distribution_column USING _citus_table.tbl;
+    $q$, 'pg_catalog.pg_dist_partition') INTO _citus_table.kind, _citus_table.distribution_column USING _citus_table.tbl;
 END
 $$;
+
+COMMENT ON FUNCTION idsql._citus_table(regclass) IS
+'How Citus holds a table (distributed, reference, citus local) and its distribution column; NULLs without Citus.';

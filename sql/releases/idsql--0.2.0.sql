@@ -56,16 +56,19 @@ BEGIN
     IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
         RETURN;
     END IF;
-    EXECUTE $q$
+    EXECUTE format($q$
         SELECT CASE WHEN p.partmethod <> 'n' OR p.colocationid <> 0 AND p.repmodel = 's' THEN 'distributed'
                     WHEN p.repmodel = 't' THEN 'reference'
                     ELSE 'citus local' END,
                CASE WHEN p.partkey IS NOT NULL THEN pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END
-          FROM pg_catalog.pg_dist_partition AS p
+          FROM %s AS p
          WHERE p.logicalrelid = $1
-    $q$ INTO _citus_table.kind, _citus_table.distribution_column USING _citus_table.tbl;
+    $q$, 'pg_catalog.pg_dist_partition') INTO _citus_table.kind, _citus_table.distribution_column USING _citus_table.tbl;
 END
 $$;
+
+COMMENT ON FUNCTION idsql._citus_table(regclass) IS
+'How Citus holds a table (distributed, reference, citus local) and its distribution column; NULLs without Citus.';
 
 -- tables/prefix_counter.sql
 CREATE TABLE IF NOT EXISTS idsql.prefix_counter (
@@ -5199,7 +5202,9 @@ AS $$
  * means less than 10% of the usable range is left, the range being the
  * sequence's bounds narrowed to the smallest column type it feeds. Exact
  * arithmetic in numeric, so bigint edges cannot overflow. Takes no locks of
- * its own: the caller locks when it needs a stable max.
+ * its own: the caller locks when it needs a stable max. On a Citus coordinator
+ * the bigint columns of tables Citus manages count below 2^48 only, where the
+ * first worker's range begins.
  */
 DECLARE
     v_start bigint;
@@ -5213,6 +5218,10 @@ DECLARE
     v_target numeric;
     v_reach numeric;
     v_near boolean;
+    v_citus boolean := to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL;
+    v_sharded boolean;
+    v_ranged boolean := false;
+    v_worker_range constant bigint := 281474976710656;  -- 2^48: where the first worker's range starts
 BEGIN
     SELECT p.seqstart, p.seqincrement, p.seqmin, p.seqmax INTO STRICT v_start, increment, v_seqmin, v_seqmax
       FROM pg_sequence AS p
@@ -5221,10 +5230,18 @@ BEGIN
     -- per table of the database, and planning it is most of the cost, so it names only the
     -- aggregate the sequence's direction needs.
     FOR i IN 1 .. cardinality(_sequence_state.tables) LOOP
+        -- On a Citus coordinator, a bigint column of a table Citus manages also holds what the
+        -- workers drew: worker group g draws from its own range, from g * 2^48 + 1. The
+        -- coordinator's sequence must stay below the first of them, and only its own range counts.
+        v_sharded := v_citus AND _sequence_state.column_types[i] = 'bigint'::regtype
+                     AND (idsql._citus_table(_sequence_state.tables[i])).kind IS NOT NULL;
+        v_ranged := v_ranged OR v_sharded;
         v_extreme := v_extreme || CASE WHEN i > 1 THEN ', ' ELSE '' END
-                     || format('(SELECT %s(t.%I)::bigint FROM %s AS t)',
+                     || format('(SELECT %s(t.%I)::bigint FROM %s AS t%s)',
                                CASE WHEN increment > 0 THEN 'max' ELSE 'min' END,
-                               _sequence_state.columns[i], _sequence_state.tables[i]);
+                               _sequence_state.columns[i], _sequence_state.tables[i],
+                               CASE WHEN v_sharded THEN format(' WHERE t.%I < %s', _sequence_state.columns[i],
+                                                               v_worker_range) ELSE '' END);
     END LOOP;
     EXECUTE format('SELECT s.last_value, s.is_called, %s(%s) FROM %s AS s',
                    CASE WHEN increment > 0 THEN 'greatest' ELSE 'least' END, v_extreme, _sequence_state.seq)
@@ -5239,6 +5256,10 @@ BEGIN
     ELSIF 'integer'::regtype = ANY(_sequence_state.column_types) THEN
         v_low := greatest(v_low, -2147483648);
         v_high := least(v_high, 2147483647);
+    END IF;
+    IF v_ranged THEN
+        v_seqmax := least(v_seqmax, v_worker_range - 1);
+        v_high := least(v_high, v_worker_range - 1);
     END IF;
 
     v_next := CASE WHEN is_called
