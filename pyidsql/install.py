@@ -144,7 +144,7 @@ def prepare_citus_workers(conn: psycopg.Connection[Any]) -> int:
     than a Citus coordinator it does nothing and returns 0.
     """
     with errors.translate_errors():
-        if conn.execute(_CITUS).fetchone() is None or not conn.execute(_CITUS_COORDINATOR).fetchone()[0]:
+        if conn.execute(_CITUS).fetchone() is None or conn.execute(_CITUS_COORDINATOR).fetchone() != (True,):
             return 0
         statements = [f"EXECUTE {_dollar(_release.installer_sql('citus_worker'), 's')};"]
         with conn.transaction():  # names qualified in full, whatever the caller's search_path
