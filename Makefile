@@ -117,7 +117,7 @@ bench-deps: ## Install the periods extension for PostgreSQL 15 if missing (root 
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15-periods >/dev/null
 
-bench: venv system-deps bench-deps ## Run the benchmarks and write BENCHMARKS.md (BENCH_ARGS='--only X' for one section)
+bench: venv system-deps bench-deps engine-deps ## Run the benchmarks and write BENCHMARKS.md (BENCH_ARGS='--only X' for one section)
 	$(PY) -m bench $(BENCH_ARGS)
 
 docs: venv ## Write docs/sql-reference.md and docs/python-reference.md from the catalog and docstrings

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import harness, negotiation, prefixed_ids, sequences, state_versions, table_ids
+from bench import citus, harness, negotiation, prefixed_ids, sequences, state_versions, table_ids
 
 # One module per capability, in the order of BENCHMARKS.md; each has TITLE and run().
 CAPABILITIES = {
@@ -20,6 +20,7 @@ CAPABILITIES = {
     "sequences": sequences,
     "state_versions": state_versions,
     "negotiation": negotiation,
+    "citus": citus,
 }
 
 

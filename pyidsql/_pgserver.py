@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -492,3 +492,61 @@ def embedded_cluster() -> Iterator[PgServer]:
             handle.cleanup()
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+# --- a Citus cluster on localhost (the engine tests and make bench) ------------------------------
+
+CITUS_DBNAME = "app"
+
+# Citus talks to the other nodes over loopback as the same user; the throwaway clusters trust it.
+CITUS_SETTINGS = {
+    "shared_preload_libraries": "citus",
+    "max_prepared_transactions": "100",
+    "citus.node_conninfo": "'sslmode=disable'",
+    "citus.log_remote_commands": "off",
+}
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A running cluster: the coordinator first, then the workers."""
+
+    coordinator: PgServer
+    workers: tuple[PgServer, ...]
+
+    @property
+    def nodes(self) -> tuple[PgServer, ...]:
+        return (self.coordinator, *self.workers)
+
+    def dsn(self, node: PgServer | None = None) -> str:
+        """Return the conninfo of database ``app`` on *node* (the coordinator by default)."""
+        return (node or self.coordinator).conninfo(CITUS_DBNAME)
+
+    def connect(self, node: PgServer | None = None, **kwargs: Any) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.dsn(node), **kwargs)
+
+
+def _node_dsn(server: PgServer) -> str:
+    return make_conninfo(host=server.host, port=server.port, user=server.user, dbname=CITUS_DBNAME)
+
+
+@contextmanager
+def citus_cluster(bindir: Path, workers: int = 2, settings: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """Start a coordinator and *workers* workers from *bindir*; stop and delete them afterwards.
+
+    *settings* override the throwaway ones on every node (the bench turns durability back on).
+    """
+    settings = {**CITUS_SETTINGS, **(settings or {})}
+    with ExitStack() as stack:
+        nodes = [stack.enter_context(local_cluster(bindir, settings)) for _ in range(workers + 1)]
+        for node in nodes:
+            with psycopg.connect(node.conninfo("postgres"), autocommit=True) as c:
+                c.execute(f"CREATE DATABASE {CITUS_DBNAME}")
+            with psycopg.connect(_node_dsn(node), autocommit=True) as c:
+                c.execute("CREATE EXTENSION citus")
+        coordinator, *rest = nodes
+        with psycopg.connect(_node_dsn(coordinator), autocommit=True) as c:
+            c.execute("SELECT citus_set_coordinator_host(%s, %s)", (coordinator.host, coordinator.port))
+            for worker in rest:
+                c.execute("SELECT citus_add_node(%s, %s)", (worker.host, worker.port))
+        yield Cluster(coordinator, tuple(rest))
