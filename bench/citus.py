@@ -10,7 +10,6 @@ coordinator costs beside the bare sequence Citus users would otherwise put in th
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import psycopg
 
@@ -21,7 +20,7 @@ from pyidsql.install import install
 
 SQL = BENCH_DIR / "sql" / "citus"
 TITLE = "Citus"
-PG15 = Path("/usr/lib/postgresql/15/bin")
+PG15 = harness.LOCAL_BINDIR  # Citus is installed into the system PostgreSQL 15
 CLIENTS = 8
 
 

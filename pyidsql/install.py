@@ -128,7 +128,6 @@ ORDER BY 1, 2
 """
 
 
-
 def _dollar(body: str, tag: str) -> str:
     if f"${tag}$" in body:
         raise ValueError(f"dollar tag {tag} occurs in {body[:60]!r}")

@@ -115,25 +115,28 @@ BEGIN
                   HINT = 'Ask the server for another ID, or merge the two rows yourself.';
     END IF;
 
-    FOR v_fk IN SELECT _replace_id.tbl AS child, v_key.column_name AS child_key_column
-                UNION ALL
-                SELECT f.child, f.child_key_column FROM idsql._referencing_fks(_replace_id.tbl, v_key.attnum) AS f
-    LOOP
-        v_citus := idsql._citus_table(v_fk.child);
-        IF v_citus.kind IS NOT NULL THEN
-            RAISE EXCEPTION 'cannot rewrite "%" in the % table %', v_old, v_citus.kind, v_fk.child
-                USING ERRCODE = 'ID415',  -- sharded_id
-                      DETAIL = CASE WHEN v_citus.distribution_column = v_fk.child_key_column
-                                    THEN format('Column %s of %s holds the ID and is its distribution column: the '
-                                                'value places each row in a shard, and Citus does not change it.',
-                                                quote_ident(v_fk.child_key_column), v_fk.child)
-                                    ELSE format('Column %s of %s holds the ID. Citus rewrites each table''s shards on '
-                                                'their own, so foreign keys would be checked half-way.',
-                                                quote_ident(v_fk.child_key_column), v_fk.child) END,
-                      HINT = 'Negotiate in tables Citus does not manage, and give rows their permanent ID '
-                             'before they reach a distributed or reference table.';
-        END IF;
-    END LOOP;
+    -- On a Citus server only: nothing here may be a table Citus manages (see the RAISE).
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        FOR v_fk IN SELECT _replace_id.tbl AS child, v_key.column_name AS child_key_column
+                    UNION ALL
+                    SELECT f.child, f.child_key_column FROM idsql._referencing_fks(_replace_id.tbl, v_key.attnum) AS f
+        LOOP
+            v_citus := idsql._citus_table(v_fk.child);
+            IF v_citus.kind IS NOT NULL THEN
+                RAISE EXCEPTION 'cannot rewrite "%" in the % table %', v_old, v_citus.kind, v_fk.child
+                    USING ERRCODE = 'ID415',  -- sharded_id
+                          DETAIL = CASE WHEN v_citus.distribution_column = v_fk.child_key_column
+                                        THEN format('Column %s of %s holds the ID and is its distribution column: the '
+                                                    'value places each row in a shard, and Citus does not change it.',
+                                                    quote_ident(v_fk.child_key_column), v_fk.child)
+                                        ELSE format('Column %s of %s holds the ID. Citus rewrites each table''s shards on '
+                                                    'their own, so foreign keys would be checked half-way.',
+                                                    quote_ident(v_fk.child_key_column), v_fk.child) END,
+                          HINT = 'Negotiate in tables Citus does not manage, and give rows their permanent ID '
+                                 'before they reach a distributed or reference table.';
+            END IF;
+        END LOOP;
+    END IF;
     FOR v_fk IN SELECT * FROM idsql._referencing_fks(_replace_id.tbl, v_key.attnum) LOOP
         IF v_fk.problem IS NOT NULL THEN
             RAISE EXCEPTION 'cannot rewrite foreign key "%" on %', v_fk.constraint_name, v_fk.child

@@ -8,12 +8,7 @@ BEGIN
                   DETAIL = 'It was installed by pyidsql install, Alembic or psql, whose objects the extension cannot adopt.',
                   HINT = 'Keep upgrading it the way it was installed, or uninstall it (pyidsql uninstall) before CREATE EXTENSION idsql.';
     END IF;
-END
-$idsql$;
-
--- On a Citus cluster, CREATE EXTENSION runs on every worker too: each would get its own counters.
-DO $idsql$
-BEGIN
+    -- On a Citus cluster, CREATE EXTENSION runs on every worker too: each would get its own counters.
     IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
         RAISE EXCEPTION 'idsql cannot be an extension on a Citus cluster'
             USING ERRCODE = 'ID902',  -- channel_mismatch
