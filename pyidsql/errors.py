@@ -199,18 +199,33 @@ def by_sqlstate() -> dict[str, type[IdsqlError]]:
 
 
 def translate(exc: BaseException) -> IdsqlError | None:
-    """Return the IdsqlError for a psycopg error with one of idsql's codes, else None.
+    """Return the IdsqlError for a driver error with one of idsql's codes, else None.
 
-    An SQLAlchemy ``DBAPIError`` is looked through to the psycopg error it wraps.
+    Reads psycopg 3, psycopg2 and asyncpg errors. An SQLAlchemy ``DBAPIError`` (``orig``) and a
+    Django ``DatabaseError`` (``__cause__``) are looked through to the driver's error they wrap.
     """
-    exc = getattr(exc, "orig", None) or exc
-    if not isinstance(exc, psycopg.Error):
-        return None
-    cls = _BY_SQLSTATE.get(exc.sqlstate or "")
-    if cls is None:
-        return None
-    diag = exc.diag
-    return cls(diag.message_primary, detail=diag.message_detail, hint=diag.message_hint)
+    for candidate in (getattr(exc, "orig", None), exc, exc.__cause__):
+        fields = _fields(candidate)
+        if fields is not None:
+            cls = _BY_SQLSTATE.get(fields[0])
+            return None if cls is None else cls(fields[1], detail=fields[2], hint=fields[3])
+    return None
+
+
+def _fields(exc: object) -> tuple[str, str | None, str | None, str | None] | None:
+    """SQLSTATE, message, DETAIL and HINT of a server error, as each driver spells them."""
+    if isinstance(exc, psycopg.Error):
+        d = exc.diag
+        return exc.sqlstate or "", d.message_primary, d.message_detail, d.message_hint
+    pgcode = getattr(exc, "pgcode", None)  # psycopg2
+    if isinstance(pgcode, str):
+        diag = getattr(exc, "diag", None)
+        return (pgcode, getattr(diag, "message_primary", None), getattr(diag, "message_detail", None),
+                getattr(diag, "message_hint", None))
+    sqlstate = getattr(exc, "sqlstate", None)  # asyncpg
+    if isinstance(sqlstate, str) and hasattr(exc, "hint"):
+        return sqlstate, getattr(exc, "message", None), getattr(exc, "detail", None), getattr(exc, "hint", None)
+    return None
 
 
 @contextlib.contextmanager

@@ -157,6 +157,18 @@ class StateVersioned:
             state_versioned(table, **cls.__state_version__)
 
 
+def state_version_mapper_args(column: MappedColumn[Any] | sa.Column[Any], **mapper_args: Any) -> dict[str, Any]:
+    """Return ``__mapper_args__`` for optimistic locking on a server-side version column.
+
+    ``__mapper_args__ = state_version_mapper_args(state_version)``, below ``state_version:
+    Mapped[int] = mapped_column(BigInteger, server_default="1")``. The ORM puts the version it
+    loaded in each UPDATE's ``WHERE`` and raises ``StaleDataError`` when another transaction
+    changed the row first; the row trigger bumps the version (``version_id_generator=False``), and
+    the ORM reads it back with ``RETURNING``. Other mapper arguments pass through.
+    """
+    return {"version_id_col": column, "version_id_generator": False, **mapper_args}
+
+
 def translate_errors(target: sa.Engine) -> None:
     """Raise idsql's own SQLSTATEs on *target* as :mod:`pyidsql.errors` classes.
 

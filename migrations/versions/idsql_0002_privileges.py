@@ -82,8 +82,11 @@ SELECT idsql.enable_state_version(c.tbl, c.version_column, c.parent, c.parent_fk
   FROM idsql.state_version_table AS c
  WHERE c.enabled AND EXISTS (SELECT FROM pg_catalog.pg_class AS k WHERE k.oid = c.tbl)
  ORDER BY c.tbl::oid;
--- Only now that no trigger of 0.2.0 calls it.
+-- Only now that no trigger of 0.2.0 calls them.
 DROP FUNCTION IF EXISTS idsql._state_version_skip();
+DROP FUNCTION IF EXISTS idsql._state_version_noop(oid, jsonb);
+DROP FUNCTION IF EXISTS idsql._state_version_unmark(oid, jsonb);
+DROP TABLE IF EXISTS idsql.state_version_noop;
 """
 
 

@@ -15,8 +15,12 @@ AS $$
  * 3. when a row moved to a parent under another root row and some table below
  *    keeps history, records that its descendants changed root with it
  *    (_state_version_carry).
- * The transition tables hold changed rows only: the row trigger (or, on a table
- * without one, the no-op trigger) drops no-op UPDATEs before they are written.
+ * A no-op UPDATE is written unchanged (so that it counts in the statement's
+ * row count) and flags the transaction (_state_version_noop): from then on,
+ * an UPDATE reads its transition tables through the rows it changed, a new row
+ * with no equal old row of its key and the other way round, so that rows
+ * written unchanged touch no parent and leave no history. Until then, every
+ * row of the transition tables changed, and the statements read them as they are.
  * The SQL is generated once here, as static SQL in the function, so each
  * session plans it once instead of on every statement. It names the tables by TG_RELID and, for
  * a child, by its parent and root read from idsql.state_version_table, never
@@ -26,7 +30,10 @@ AS $$
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(p_tbl);
     v_root regclass := idsql._state_version_root_table(p_tbl);
-    v_body text;
+    v_head text;
+    v_body text := '';
+    v_k_n text := idsql._state_version_columns(v_cfg.key_columns, 'n');
+    v_k_o text := idsql._state_version_columns(v_cfg.key_columns, 'o');
     v_root_sql text := 'TG_RELID::regclass';
     v_pk_n text;
     v_pk_o text;
@@ -43,7 +50,7 @@ DECLARE
         SELECT FROM d WHERE d.history);
 BEGIN
     -- Each table's function declares only what it uses.
-    v_body := CASE WHEN v_cfg.parent IS NULL THEN E'BEGIN\n'
+    v_head := CASE WHEN v_cfg.parent IS NULL THEN E'BEGIN\n'
                    ELSE E'DECLARE\n    idsql_parent regclass;\n    idsql_parents jsonb[];\n'
                         || CASE WHEN v_cfg.history OR v_carry THEN E'    idsql_map jsonb;\n' ELSE '' END
                         || CASE WHEN v_cfg.history THEN E'    idsql_root regclass;\n' ELSE '' END
@@ -119,7 +126,19 @@ BEGIN
                                                   'TG_RELID::regclass', v_root_sql), '$1', 'idsql_map')
             || E';\n    END IF;\n';
     END IF;
-    v_body := v_body || E'    RETURN NULL;\nEND\n';
+    -- Every statement above names a transition table as "idsql_new AS x" or "idsql_old AS x":
+    -- the copy for a transaction with no-op UPDATEs names the changed rows instead.
+    v_body := '    ' || replace(rtrim(v_body, E'\n'), E'\n', E'\n    ') || E'\n';
+    v_body := v_head
+        || E'    IF TG_OP = ''UPDATE'' AND pg_catalog.current_setting(''idsql.state_version_noop'', true) = ''on'' THEN\n'
+        || replace(replace(replace(replace(v_body,
+                                           'idsql_new AS ', chr(1) || ' AS '),
+                                   'idsql_old AS ', chr(2) || ' AS '),
+                           chr(1), format('(SELECT n.* FROM idsql_new AS n WHERE NOT EXISTS (SELECT FROM idsql_old AS o'
+                                          ' WHERE (%s) = (%s) AND n.* OPERATOR(pg_catalog.*=) o.*))', v_k_o, v_k_n)),
+                   chr(2), format('(SELECT o.* FROM idsql_old AS o WHERE NOT EXISTS (SELECT FROM idsql_new AS n'
+                                  ' WHERE (%s) = (%s) AND n.* OPERATOR(pg_catalog.*=) o.*))', v_k_n, v_k_o))
+        || E'    ELSE\n' || v_body || E'    END IF;\n    RETURN NULL;\nEND\n';
     PERFORM idsql._state_version_define(
         p_fn,
         format(E'CREATE FUNCTION idsql.%I()\n'

@@ -35,7 +35,7 @@ BEGIN
             'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version,'
             ' root, root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
             ' SELECT %1$s, k.key, %3$s, NULL, NULL,'
-            ' %7$s, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r),'
+            ' %7$s, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r.*),'
             ' k.hash, NULL, k.hash'
             ' FROM %5$s CROSS JOIN LATERAL (SELECT j.key, pg_catalog.jsonb_hash_extended(j.key, 0) AS hash'
             ' FROM (SELECT %2$s AS key OFFSET 0) AS j) AS k WHERE %6$s',
@@ -47,7 +47,7 @@ BEGIN
         ' root, root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
         ' SELECT %1$s, w.key, %3$s, m.pk, (m.i ->> %9$L)::bigint,'
         ' %4$s, m.i -> %10$L, (m.i ->> %11$L)::bigint,'
-        ' %5$L, pg_catalog.to_jsonb(r), pg_catalog.jsonb_hash_extended(w.key, 0),'
+        ' %5$L, pg_catalog.to_jsonb(r.*), pg_catalog.jsonb_hash_extended(w.key, 0),'
         ' pg_catalog.jsonb_hash_extended(m.pk, 0), pg_catalog.jsonb_hash_extended(m.i -> %10$L, 0)'
         ' FROM %6$s CROSS JOIN LATERAL (SELECT %7$s AS pk, %2$s AS key OFFSET 0) AS w'
         ' CROSS JOIN LATERAL (SELECT w.pk, $1 -> w.pk::text AS i OFFSET 0) AS m'

@@ -15,8 +15,9 @@ AS $$
  * - With a version column or timestamps: a row function generated for the
  *   table (the version column is only reachable by name in PL/pgSQL), on
  *   BEFORE INSERT (version 1, timestamps) and BEFORE UPDATE (no-op UPDATEs
- *   dropped, optimistic-lock check, version bump once per transaction,
- *   updated_at). Without: a trigger that drops no-op UPDATEs (_state_version_skip).
+ *   written unchanged and counted for nothing, optimistic-lock check, version
+ *   bump once per transaction, updated_at). Without, and with a parent or
+ *   history: a trigger that flags no-op UPDATEs (_state_version_skip).
  * - With a parent or history: statement-level AFTER triggers with transition
  *   tables calling the function _state_version_after_function() generates.
  */
@@ -24,6 +25,8 @@ DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(_state_version_triggers.tbl);
     v_fn name := v_cfg.row_function;
     v_touch text;
+    v_noop text;
+    v_key text;
     v_fast text[];
     v_fast_do text;
     -- Named before the triggers that tell it go.
@@ -41,6 +44,15 @@ BEGIN
         -- alone costs more than the bump. It resolves nothing through search_path
         -- instead: every function, operator and type in it is schema-qualified.
         v_touch := '(pg_catalog.current_setting(''idsql.state_version_touch'', true) OPERATOR(pg_catalog.=) ''on'')';
+        -- A no-op UPDATE is written unchanged, so that the statement reports the row (UPDATE n,
+        -- RETURNING) as it would without triggers; it counts for nothing (_state_version_noop).
+        -- A row with a version column not counted yet in this transaction is marked: it now has
+        -- this transaction's xmin, and a later change must still count it.
+        v_key := idsql._state_version_json(v_cfg.key_columns, v_cfg.key_columns, 'old');
+        v_noop := format(E'        PERFORM idsql._state_version_noop(TG_RELID, %s);\n',
+                         CASE WHEN v_cfg.version_column IS NULL THEN 'NULL'
+                              ELSE format('CASE WHEN pg_catalog.age(OLD.xmin) OPERATOR(pg_catalog.>) 0'
+                                          ' OR NOT idsql._own_xid(OLD.xmin) THEN %s END', v_key) END);
         -- The common UPDATE first, as one condition: a row written before this transaction, its
         -- version and timestamps left alone, and some other column changed. It only bumps the
         -- version and sets updated_at, which is what the full path below does for such a row.
@@ -76,11 +88,10 @@ BEGIN
             v_body := v_body || format(E'        NEW.%1$I := coalesce(NEW.%1$I, pg_catalog.now());\n', v_cfg.updated_column);
         END IF;
         v_body := v_body || E'        RETURN NEW;\n    END IF;\n';
-        -- A no-op UPDATE (the new row image equals the old one) is not written at all, so a row
-        -- this transaction wrote is a row it counted; a parent touched for a child is the
-        -- exception, and counts.
+        -- A no-op UPDATE: the new row image equals the old one. A parent touched for a child is
+        -- the exception, and counts.
         v_body := v_body || format(E'    IF NEW OPERATOR(pg_catalog.*=) OLD AND %s IS NOT TRUE THEN\n' ||
-                                   E'        RETURN NULL;\n    END IF;\n', v_touch);
+                                   E'%s        RETURN NEW;\n    END IF;\n', v_touch, v_noop);
         IF v_cfg.version_column IS NOT NULL THEN
             -- Optimistic lock: setting the version to anything but its current value is stale.
             v_body := v_body || format(
@@ -91,12 +102,13 @@ BEGIN
                 v_cfg.version_column, v_cfg.version_column);
         END IF;
         IF v_cfg.created_column IS NOT NULL OR v_cfg.updated_column IS NOT NULL THEN
-            -- A change to the timestamps alone is a no-op: not written at all.
+            -- A change to the timestamps alone is a no-op: written unchanged.
             v_body := v_body || format(
                 E'    IF %1$s THEN\n' ||
                 E'        %2$s\n' ||
                 E'        IF NEW OPERATOR(pg_catalog.*=) OLD AND %3$s IS NOT TRUE THEN\n' ||
-                E'            RETURN NULL;\n' ||
+                E'    %4$s' ||
+                E'            RETURN NEW;\n' ||
                 E'        END IF;\n' ||
                 E'    END IF;\n',
                 concat_ws(' OR ',
@@ -107,20 +119,24 @@ BEGIN
                 concat_ws(' ',
                           CASE WHEN v_cfg.created_column IS NOT NULL THEN format('NEW.%1$I := OLD.%1$I;', v_cfg.created_column) END,
                           CASE WHEN v_cfg.updated_column IS NOT NULL THEN format('NEW.%1$I := OLD.%1$I;', v_cfg.updated_column) END),
-                v_touch);
+                v_touch, v_noop);
         END IF;
         IF v_cfg.version_column IS NOT NULL THEN
-            -- Once per transaction: a row this transaction already wrote has counted.
+            -- Once per transaction: a row this transaction already wrote has counted, unless it
+            -- was only written unchanged (marked, and only looked for once a no-op happened).
             -- age() > 0: written before this transaction began, the cheap common case;
             -- else ask exactly (subtransactions have xids of their own). A parent
             -- touched again in the same transaction is not written again.
             v_body := v_body || format(
                 E'    IF pg_catalog.age(OLD.xmin) OPERATOR(pg_catalog.>) 0 OR NOT idsql._own_xid(OLD.xmin) THEN\n' ||
                 E'        NEW.%1$I := OLD.%1$I OPERATOR(pg_catalog.+) 1;\n' ||
+                E'    ELSIF pg_catalog.current_setting(''idsql.state_version_noop'', true) OPERATOR(pg_catalog.=) ''on''\n' ||
+                E'          AND idsql._state_version_unmark(TG_RELID, %3$s) THEN\n' ||
+                E'        NEW.%1$I := OLD.%1$I OPERATOR(pg_catalog.+) 1;\n' ||
                 E'    ELSIF %2$s IS TRUE THEN\n' ||
                 E'        RETURN NULL;\n' ||
                 E'    END IF;\n',
-                v_cfg.version_column, v_touch);
+                v_cfg.version_column, v_touch, v_key);
         END IF;
         IF v_cfg.updated_column IS NOT NULL THEN
             v_body := v_body || format(E'    NEW.%I := pg_catalog.now();\n', v_cfg.updated_column);
@@ -141,10 +157,11 @@ BEGIN
                        ' FOR EACH ROW EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_fn);
         EXECUTE format('CREATE TRIGGER idsql_state_version_row BEFORE UPDATE ON %s FOR EACH ROW'
                        ' EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_fn);
-    ELSE
-        -- Without a row function, no-op UPDATEs are dropped by a trigger that runs only for them:
-        -- the WHEN clause compares the row images in the executor. Such a table has no version
-        -- column, so it is never a parent and never touched.
+    ELSIF v_cfg.parent IS NOT NULL OR v_cfg.history THEN
+        -- Without a row function, a trigger that runs only for no-op UPDATEs (the WHEN clause
+        -- compares the row images in the executor) tells the statement trigger that the
+        -- transaction wrote rows unchanged. Such a table has no version column, so it is never a
+        -- parent and never touched.
         EXECUTE format('CREATE TRIGGER idsql_state_version_noop BEFORE UPDATE ON %s FOR EACH ROW'
                        ' WHEN (NEW OPERATOR(pg_catalog.*=) OLD) EXECUTE FUNCTION idsql._state_version_skip()',
                        _state_version_triggers.tbl);
@@ -157,12 +174,11 @@ BEGIN
         EXECUTE format('CREATE TRIGGER idsql_state_version_insert AFTER INSERT ON %s'
                        ' REFERENCING NEW TABLE AS idsql_new'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_after);
-        -- The old rows of an UPDATE only matter for the parents they leave: a root
-        -- does not pay for a copy of them.
+        -- The old rows of an UPDATE: the parents they leave, and which rows were written
+        -- unchanged by a no-op UPDATE.
         EXECUTE format('CREATE TRIGGER idsql_state_version_update AFTER UPDATE ON %s'
-                       ' REFERENCING NEW TABLE AS idsql_new%s'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl,
-                       CASE WHEN v_cfg.parent IS NOT NULL THEN ' OLD TABLE AS idsql_old' ELSE '' END, v_after);
+                       ' REFERENCING NEW TABLE AS idsql_new OLD TABLE AS idsql_old'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_after);
         EXECUTE format('CREATE TRIGGER idsql_state_version_delete AFTER DELETE ON %s'
                        ' REFERENCING OLD TABLE AS idsql_old'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_after);

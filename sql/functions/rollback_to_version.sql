@@ -94,7 +94,7 @@ BEGIN
                           idsql._state_version_columns(v_tbl.key_columns, 't'),
                           idsql._state_version_columns(v_tbl.key_columns, 'k'), v_tbl.tbl);
         SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
-               string_agg(format('%1$I = (pg_catalog.jsonb_populate_record(t, x.row_data)).%1$I', a.attname), ', '
+               string_agg(format('%1$I = (pg_catalog.jsonb_populate_record(t.*, x.row_data)).%1$I', a.attname), ', '
                           ORDER BY a.attnum)
                    FILTER (WHERE a.attname <> ALL (v_tbl.key_columns) AND a.attname::text <> ALL (v_tbl.bk))
           INTO v_cols, v_set

@@ -1,7 +1,8 @@
 -- Last statements of every extension script (install and upgrade): pg_dump leaves out the rows of
 -- an extension's tables unless they are registered here, and a restore that lost a counter would
 -- issue its IDs again. Every table and sequence of the extension holds state except
--- idsql.installation, which each script writes itself (a dumped row would collide with it).
+-- idsql.installation, which each script writes itself (a dumped row would collide with it), and
+-- the unlogged idsql.state_version_noop, whose rows mean nothing outside their transaction.
 DO $idsql$
 DECLARE
     v_rel regclass;
@@ -17,6 +18,7 @@ BEGIN
            AND e.extname OPERATOR(pg_catalog.=) 'idsql'
            AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,S}'::"char" [])
            AND c.oid OPERATOR(pg_catalog.<>) 'idsql.installation'::pg_catalog.regclass
+           AND c.relpersistence OPERATOR(pg_catalog.<>) 'u'
          ORDER BY c.relname
     LOOP
         PERFORM pg_catalog.pg_extension_config_dump(v_rel, '');

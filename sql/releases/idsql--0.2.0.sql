@@ -3320,6 +3320,28 @@ COMMENT ON COLUMN idsql.history_order.singleton IS 'Always true: keeps the table
 COMMENT ON COLUMN idsql.history_order.cached_below IS
 'Ids of idsql.row_version below this were cached per session by 0.1.0, so out of the order of writing between sessions (see row_history).';
 
+-- tables/state_version_noop.sql
+-- A no-op UPDATE of a row under state versions is written unchanged, so that the statement
+-- reports it (UPDATE n, RETURNING) as PostgreSQL does without triggers. The row then carries the
+-- current transaction's xmin, which is how the row trigger tells a row this transaction already
+-- counted: a row written unchanged and not counted yet is marked here until the transaction ends,
+-- and the row trigger takes the mark back when it counts the row after all. Unlogged and left out
+-- of dumps: a mark means nothing outside its transaction, and one restored into another cluster
+-- would carry an xid of that cluster. Rows of finished transactions are garbage, collected by
+-- _state_version_noop.
+CREATE UNLOGGED TABLE IF NOT EXISTS idsql.state_version_noop (
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    tbl oid NOT NULL,
+    key jsonb NOT NULL,
+    PRIMARY KEY (xid, tbl, key)
+);
+
+COMMENT ON TABLE idsql.state_version_noop IS
+'Rows of tables under state versions written unchanged by a no-op UPDATE, not counted yet in their (running) transaction.';
+COMMENT ON COLUMN idsql.state_version_noop.xid IS 'The top-level transaction that wrote the row unchanged.';
+COMMENT ON COLUMN idsql.state_version_noop.tbl IS 'OID of the tracked table.';
+COMMENT ON COLUMN idsql.state_version_noop.key IS 'Primary key of the row, as jsonb.';
+
 -- functions/_own_xid.sql
 CREATE OR REPLACE FUNCTION idsql._own_xid(x xid)
     RETURNS boolean
@@ -3603,6 +3625,68 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_parent_map(regclass, jsonb[]) IS
 'Internal: for each parent key, the parent''s version and its root''s key and version, as one jsonb map.';
 
+-- functions/_state_version_noop.sql
+CREATE OR REPLACE FUNCTION idsql._state_version_noop(p_tbl oid, p_key jsonb)
+    RETURNS void
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Called by the row triggers of tracked tables for a no-op UPDATE of a row,
+ * which they let PostgreSQL write unchanged (so that it counts in the
+ * statement's row count and RETURNING). Sets idsql.state_version_noop for the
+ * transaction: the statement triggers then leave unchanged rows out of parents
+ * and history. With p_key (a row with a version column, not counted yet in
+ * this transaction) it marks the row in idsql.state_version_noop, so that a
+ * later change in the transaction still counts (_state_version_unmark).
+ * The first call of a transaction also removes up to 1,000 marks of finished
+ * transactions, skipping any another session is removing.
+ * SECURITY DEFINER: writers need no privilege on the table of marks, and a
+ * caller can only mark rows in its own transaction.
+ */
+BEGIN
+    IF current_setting('idsql.state_version_noop', true) IS DISTINCT FROM 'on' THEN
+        DELETE FROM idsql.state_version_noop AS m
+         WHERE m.ctid = ANY (ARRAY(SELECT g.ctid FROM idsql.state_version_noop AS g
+                                    WHERE g.xid < pg_snapshot_xmin(pg_current_snapshot())
+                                    LIMIT 1000 FOR UPDATE SKIP LOCKED));
+        PERFORM set_config('idsql.state_version_noop', 'on', true);
+    END IF;
+    IF p_key IS NOT NULL THEN
+        INSERT INTO idsql.state_version_noop (tbl, key) VALUES (p_tbl, p_key) ON CONFLICT DO NOTHING;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION idsql._state_version_noop(oid, jsonb) IS
+'Internal: a no-op UPDATE of a tracked row is written unchanged; flag the transaction and mark the row as not counted.';
+
+-- functions/_state_version_unmark.sql
+CREATE OR REPLACE FUNCTION idsql._state_version_unmark(p_tbl oid, p_key jsonb)
+    RETURNS boolean
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * Called by the row trigger of a table with a version column for a row this
+ * transaction already wrote, once a no-op UPDATE happened in the transaction:
+ * whether the row was only written unchanged (marked by _state_version_noop),
+ * so not counted yet. The mark goes: the row counts now, once.
+ */
+BEGIN
+    DELETE FROM idsql.state_version_noop AS m
+     WHERE m.xid = pg_current_xact_id() AND m.tbl = p_tbl AND m.key = p_key;
+    RETURN FOUND;
+END
+$$;
+
+COMMENT ON FUNCTION idsql._state_version_unmark(oid, jsonb) IS
+'Internal: whether a row this transaction wrote was only written unchanged by a no-op UPDATE; takes its mark back.';
+
 -- functions/_state_version_skip.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_skip()
     RETURNS trigger
@@ -3611,21 +3695,23 @@ CREATE OR REPLACE FUNCTION idsql._state_version_skip()
     SET search_path = pg_catalog, pg_temp
 AS $$
 /*
- * Row trigger that drops the UPDATE of its row. The no-op trigger of a
- * tracked table without a version column or timestamps calls it only WHEN
- * the new row image equals the old one (NEW *= OLD, which compares values,
- * not how they are stored). PostgreSQL's suppress_redundant_updates_trigger
- * compares stored bytes, so it let through a large value set to the value it
- * already had (stored compressed or out of line before, plain in the new row),
- * and the parent counted a change that was not one.
+ * Row trigger of a tracked table without a version column or timestamps, with
+ * a parent or history, called only WHEN the new row image equals the old one
+ * (NEW *= OLD, which compares values, not how they are stored; PostgreSQL's
+ * suppress_redundant_updates_trigger compares stored bytes, so it let through
+ * a large value set to the value it already had). The row is written
+ * unchanged, so that the statement reports it (UPDATE n, RETURNING), and the
+ * transaction is flagged: its statement triggers leave unchanged rows out of
+ * the parents' counts and the history.
  */
 BEGIN
-    RETURN NULL;
+    PERFORM idsql._state_version_noop(TG_RELID, NULL);
+    RETURN NEW;
 END
 $$;
 
 COMMENT ON FUNCTION idsql._state_version_skip() IS
-'Internal: row trigger that drops a no-op UPDATE of a tracked table without a version column or timestamps.';
+'Internal: row trigger that flags a no-op UPDATE of a tracked table without a version column or timestamps.';
 
 -- functions/_state_version_drop_triggers.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_drop_triggers(p_tbl regclass)
@@ -3815,7 +3901,7 @@ BEGIN
             'INSERT INTO idsql.row_version (tbl, key, state_version, parent_key, parent_version,'
             ' root, root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
             ' SELECT %1$s, k.key, %3$s, NULL, NULL,'
-            ' %7$s, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r),'
+            ' %7$s, k.key, %3$s, %4$L, pg_catalog.to_jsonb(r.*),'
             ' k.hash, NULL, k.hash'
             ' FROM %5$s CROSS JOIN LATERAL (SELECT j.key, pg_catalog.jsonb_hash_extended(j.key, 0) AS hash'
             ' FROM (SELECT %2$s AS key OFFSET 0) AS j) AS k WHERE %6$s',
@@ -3827,7 +3913,7 @@ BEGIN
         ' root, root_key, root_version, operation, row_data, key_hash, parent_hash, root_hash)'
         ' SELECT %1$s, w.key, %3$s, m.pk, (m.i ->> %9$L)::bigint,'
         ' %4$s, m.i -> %10$L, (m.i ->> %11$L)::bigint,'
-        ' %5$L, pg_catalog.to_jsonb(r), pg_catalog.jsonb_hash_extended(w.key, 0),'
+        ' %5$L, pg_catalog.to_jsonb(r.*), pg_catalog.jsonb_hash_extended(w.key, 0),'
         ' pg_catalog.jsonb_hash_extended(m.pk, 0), pg_catalog.jsonb_hash_extended(m.i -> %10$L, 0)'
         ' FROM %6$s CROSS JOIN LATERAL (SELECT %7$s AS pk, %2$s AS key OFFSET 0) AS w'
         ' CROSS JOIN LATERAL (SELECT w.pk, $1 -> w.pk::text AS i OFFSET 0) AS m'
@@ -3968,8 +4054,12 @@ AS $$
  * 3. when a row moved to a parent under another root row and some table below
  *    keeps history, records that its descendants changed root with it
  *    (_state_version_carry).
- * The transition tables hold changed rows only: the row trigger (or, on a table
- * without one, the no-op trigger) drops no-op UPDATEs before they are written.
+ * A no-op UPDATE is written unchanged (so that it counts in the statement's
+ * row count) and flags the transaction (_state_version_noop): from then on,
+ * an UPDATE reads its transition tables through the rows it changed, a new row
+ * with no equal old row of its key and the other way round, so that rows
+ * written unchanged touch no parent and leave no history. Until then, every
+ * row of the transition tables changed, and the statements read them as they are.
  * The SQL is generated once here, as static SQL in the function, so each
  * session plans it once instead of on every statement. It names the tables by TG_RELID and, for
  * a child, by its parent and root read from idsql.state_version_table, never
@@ -3979,7 +4069,10 @@ AS $$
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(p_tbl);
     v_root regclass := idsql._state_version_root_table(p_tbl);
-    v_body text;
+    v_head text;
+    v_body text := '';
+    v_k_n text := idsql._state_version_columns(v_cfg.key_columns, 'n');
+    v_k_o text := idsql._state_version_columns(v_cfg.key_columns, 'o');
     v_root_sql text := 'TG_RELID::regclass';
     v_pk_n text;
     v_pk_o text;
@@ -3996,7 +4089,7 @@ DECLARE
         SELECT FROM d WHERE d.history);
 BEGIN
     -- Each table's function declares only what it uses.
-    v_body := CASE WHEN v_cfg.parent IS NULL THEN E'BEGIN\n'
+    v_head := CASE WHEN v_cfg.parent IS NULL THEN E'BEGIN\n'
                    ELSE E'DECLARE\n    idsql_parent regclass;\n    idsql_parents jsonb[];\n'
                         || CASE WHEN v_cfg.history OR v_carry THEN E'    idsql_map jsonb;\n' ELSE '' END
                         || CASE WHEN v_cfg.history THEN E'    idsql_root regclass;\n' ELSE '' END
@@ -4072,7 +4165,19 @@ BEGIN
                                                   'TG_RELID::regclass', v_root_sql), '$1', 'idsql_map')
             || E';\n    END IF;\n';
     END IF;
-    v_body := v_body || E'    RETURN NULL;\nEND\n';
+    -- Every statement above names a transition table as "idsql_new AS x" or "idsql_old AS x":
+    -- the copy for a transaction with no-op UPDATEs names the changed rows instead.
+    v_body := '    ' || replace(rtrim(v_body, E'\n'), E'\n', E'\n    ') || E'\n';
+    v_body := v_head
+        || E'    IF TG_OP = ''UPDATE'' AND pg_catalog.current_setting(''idsql.state_version_noop'', true) = ''on'' THEN\n'
+        || replace(replace(replace(replace(v_body,
+                                           'idsql_new AS ', chr(1) || ' AS '),
+                                   'idsql_old AS ', chr(2) || ' AS '),
+                           chr(1), format('(SELECT n.* FROM idsql_new AS n WHERE NOT EXISTS (SELECT FROM idsql_old AS o'
+                                          ' WHERE (%s) = (%s) AND n.* OPERATOR(pg_catalog.*=) o.*))', v_k_o, v_k_n)),
+                   chr(2), format('(SELECT o.* FROM idsql_old AS o WHERE NOT EXISTS (SELECT FROM idsql_new AS n'
+                                  ' WHERE (%s) = (%s) AND n.* OPERATOR(pg_catalog.*=) o.*))', v_k_n, v_k_o))
+        || E'    ELSE\n' || v_body || E'    END IF;\n    RETURN NULL;\nEND\n';
     PERFORM idsql._state_version_define(
         p_fn,
         format(E'CREATE FUNCTION idsql.%I()\n'
@@ -4106,8 +4211,9 @@ AS $$
  * - With a version column or timestamps: a row function generated for the
  *   table (the version column is only reachable by name in PL/pgSQL), on
  *   BEFORE INSERT (version 1, timestamps) and BEFORE UPDATE (no-op UPDATEs
- *   dropped, optimistic-lock check, version bump once per transaction,
- *   updated_at). Without: a trigger that drops no-op UPDATEs (_state_version_skip).
+ *   written unchanged and counted for nothing, optimistic-lock check, version
+ *   bump once per transaction, updated_at). Without, and with a parent or
+ *   history: a trigger that flags no-op UPDATEs (_state_version_skip).
  * - With a parent or history: statement-level AFTER triggers with transition
  *   tables calling the function _state_version_after_function() generates.
  */
@@ -4115,6 +4221,8 @@ DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(_state_version_triggers.tbl);
     v_fn name := v_cfg.row_function;
     v_touch text;
+    v_noop text;
+    v_key text;
     v_fast text[];
     v_fast_do text;
     -- Named before the triggers that tell it go.
@@ -4132,6 +4240,15 @@ BEGIN
         -- alone costs more than the bump. It resolves nothing through search_path
         -- instead: every function, operator and type in it is schema-qualified.
         v_touch := '(pg_catalog.current_setting(''idsql.state_version_touch'', true) OPERATOR(pg_catalog.=) ''on'')';
+        -- A no-op UPDATE is written unchanged, so that the statement reports the row (UPDATE n,
+        -- RETURNING) as it would without triggers; it counts for nothing (_state_version_noop).
+        -- A row with a version column not counted yet in this transaction is marked: it now has
+        -- this transaction's xmin, and a later change must still count it.
+        v_key := idsql._state_version_json(v_cfg.key_columns, v_cfg.key_columns, 'old');
+        v_noop := format(E'        PERFORM idsql._state_version_noop(TG_RELID, %s);\n',
+                         CASE WHEN v_cfg.version_column IS NULL THEN 'NULL'
+                              ELSE format('CASE WHEN pg_catalog.age(OLD.xmin) OPERATOR(pg_catalog.>) 0'
+                                          ' OR NOT idsql._own_xid(OLD.xmin) THEN %s END', v_key) END);
         -- The common UPDATE first, as one condition: a row written before this transaction, its
         -- version and timestamps left alone, and some other column changed. It only bumps the
         -- version and sets updated_at, which is what the full path below does for such a row.
@@ -4167,11 +4284,10 @@ BEGIN
             v_body := v_body || format(E'        NEW.%1$I := coalesce(NEW.%1$I, pg_catalog.now());\n', v_cfg.updated_column);
         END IF;
         v_body := v_body || E'        RETURN NEW;\n    END IF;\n';
-        -- A no-op UPDATE (the new row image equals the old one) is not written at all, so a row
-        -- this transaction wrote is a row it counted; a parent touched for a child is the
-        -- exception, and counts.
+        -- A no-op UPDATE: the new row image equals the old one. A parent touched for a child is
+        -- the exception, and counts.
         v_body := v_body || format(E'    IF NEW OPERATOR(pg_catalog.*=) OLD AND %s IS NOT TRUE THEN\n' ||
-                                   E'        RETURN NULL;\n    END IF;\n', v_touch);
+                                   E'%s        RETURN NEW;\n    END IF;\n', v_touch, v_noop);
         IF v_cfg.version_column IS NOT NULL THEN
             -- Optimistic lock: setting the version to anything but its current value is stale.
             v_body := v_body || format(
@@ -4182,12 +4298,13 @@ BEGIN
                 v_cfg.version_column, v_cfg.version_column);
         END IF;
         IF v_cfg.created_column IS NOT NULL OR v_cfg.updated_column IS NOT NULL THEN
-            -- A change to the timestamps alone is a no-op: not written at all.
+            -- A change to the timestamps alone is a no-op: written unchanged.
             v_body := v_body || format(
                 E'    IF %1$s THEN\n' ||
                 E'        %2$s\n' ||
                 E'        IF NEW OPERATOR(pg_catalog.*=) OLD AND %3$s IS NOT TRUE THEN\n' ||
-                E'            RETURN NULL;\n' ||
+                E'    %4$s' ||
+                E'            RETURN NEW;\n' ||
                 E'        END IF;\n' ||
                 E'    END IF;\n',
                 concat_ws(' OR ',
@@ -4198,20 +4315,24 @@ BEGIN
                 concat_ws(' ',
                           CASE WHEN v_cfg.created_column IS NOT NULL THEN format('NEW.%1$I := OLD.%1$I;', v_cfg.created_column) END,
                           CASE WHEN v_cfg.updated_column IS NOT NULL THEN format('NEW.%1$I := OLD.%1$I;', v_cfg.updated_column) END),
-                v_touch);
+                v_touch, v_noop);
         END IF;
         IF v_cfg.version_column IS NOT NULL THEN
-            -- Once per transaction: a row this transaction already wrote has counted.
+            -- Once per transaction: a row this transaction already wrote has counted, unless it
+            -- was only written unchanged (marked, and only looked for once a no-op happened).
             -- age() > 0: written before this transaction began, the cheap common case;
             -- else ask exactly (subtransactions have xids of their own). A parent
             -- touched again in the same transaction is not written again.
             v_body := v_body || format(
                 E'    IF pg_catalog.age(OLD.xmin) OPERATOR(pg_catalog.>) 0 OR NOT idsql._own_xid(OLD.xmin) THEN\n' ||
                 E'        NEW.%1$I := OLD.%1$I OPERATOR(pg_catalog.+) 1;\n' ||
+                E'    ELSIF pg_catalog.current_setting(''idsql.state_version_noop'', true) OPERATOR(pg_catalog.=) ''on''\n' ||
+                E'          AND idsql._state_version_unmark(TG_RELID, %3$s) THEN\n' ||
+                E'        NEW.%1$I := OLD.%1$I OPERATOR(pg_catalog.+) 1;\n' ||
                 E'    ELSIF %2$s IS TRUE THEN\n' ||
                 E'        RETURN NULL;\n' ||
                 E'    END IF;\n',
-                v_cfg.version_column, v_touch);
+                v_cfg.version_column, v_touch, v_key);
         END IF;
         IF v_cfg.updated_column IS NOT NULL THEN
             v_body := v_body || format(E'    NEW.%I := pg_catalog.now();\n', v_cfg.updated_column);
@@ -4232,10 +4353,11 @@ BEGIN
                        ' FOR EACH ROW EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_fn);
         EXECUTE format('CREATE TRIGGER idsql_state_version_row BEFORE UPDATE ON %s FOR EACH ROW'
                        ' EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_fn);
-    ELSE
-        -- Without a row function, no-op UPDATEs are dropped by a trigger that runs only for them:
-        -- the WHEN clause compares the row images in the executor. Such a table has no version
-        -- column, so it is never a parent and never touched.
+    ELSIF v_cfg.parent IS NOT NULL OR v_cfg.history THEN
+        -- Without a row function, a trigger that runs only for no-op UPDATEs (the WHEN clause
+        -- compares the row images in the executor) tells the statement trigger that the
+        -- transaction wrote rows unchanged. Such a table has no version column, so it is never a
+        -- parent and never touched.
         EXECUTE format('CREATE TRIGGER idsql_state_version_noop BEFORE UPDATE ON %s FOR EACH ROW'
                        ' WHEN (NEW OPERATOR(pg_catalog.*=) OLD) EXECUTE FUNCTION idsql._state_version_skip()',
                        _state_version_triggers.tbl);
@@ -4248,12 +4370,11 @@ BEGIN
         EXECUTE format('CREATE TRIGGER idsql_state_version_insert AFTER INSERT ON %s'
                        ' REFERENCING NEW TABLE AS idsql_new'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_after);
-        -- The old rows of an UPDATE only matter for the parents they leave: a root
-        -- does not pay for a copy of them.
+        -- The old rows of an UPDATE: the parents they leave, and which rows were written
+        -- unchanged by a no-op UPDATE.
         EXECUTE format('CREATE TRIGGER idsql_state_version_update AFTER UPDATE ON %s'
-                       ' REFERENCING NEW TABLE AS idsql_new%s'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl,
-                       CASE WHEN v_cfg.parent IS NOT NULL THEN ' OLD TABLE AS idsql_old' ELSE '' END, v_after);
+                       ' REFERENCING NEW TABLE AS idsql_new OLD TABLE AS idsql_old'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_after);
         EXECUTE format('CREATE TRIGGER idsql_state_version_delete AFTER DELETE ON %s'
                        ' REFERENCING OLD TABLE AS idsql_old'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION idsql.%I()', _state_version_triggers.tbl, v_after);
@@ -4941,7 +5062,7 @@ BEGIN
                           idsql._state_version_columns(v_tbl.key_columns, 't'),
                           idsql._state_version_columns(v_tbl.key_columns, 'k'), v_tbl.tbl);
         SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
-               string_agg(format('%1$I = (pg_catalog.jsonb_populate_record(t, x.row_data)).%1$I', a.attname), ', '
+               string_agg(format('%1$I = (pg_catalog.jsonb_populate_record(t.*, x.row_data)).%1$I', a.attname), ', '
                           ORDER BY a.attnum)
                    FILTER (WHERE a.attname <> ALL (v_tbl.key_columns) AND a.attname::text <> ALL (v_tbl.bk))
           INTO v_cols, v_set
