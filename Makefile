@@ -87,8 +87,9 @@ engine-deps: venv system-deps ## Install Citus and pg_tle into PostgreSQL 15 fro
 	VENDOR_FROM_SOURCE=1 bash $(VENDOR) $(ENGINES); \
 	$(PY) tests/engines/loadcheck.py $(ENGINES)
 
-lint: venv ## Lint the Python (ruff, mypy --strict) and the SQL sources (sqlfluff)
+lint: venv ## Lint the Python (ruff check and format, mypy --strict) and the SQL sources (sqlfluff)
 	$(VENV)/bin/ruff check $(LINT_PY)
+	$(VENV)/bin/ruff format --check $(LINT_PY)
 	$(VENV)/bin/mypy --strict pyidsql
 	$(VENV)/bin/sqlfluff lint sql/
 	$(PY) -m pyidsql._release check

@@ -340,8 +340,9 @@ def run_pgbench(server: Server, run: Run) -> Sample:
     )
 
 
-def _measure(server: Server, run: Run, between: Callable[[], None] | None, log: Callable[[str], None],
-             where: str) -> Sample:
+def _measure(
+    server: Server, run: Run, between: Callable[[], None] | None, log: Callable[[str], None], where: str
+) -> Sample:
     """Run *run* once after *between*; if it fails, log it (after *where*) and run it again, ``run.retries`` times."""
     for retry in range(1, run.retries + 1):
         if between is not None:
@@ -380,10 +381,7 @@ def interleave(
             where = f"  round {round_no}/{rounds}  "
             sample = _measure(server, run, between, log, where)
             samples[i].append(sample)
-            log(
-                f"{where}{run.label:<44} {fmt_rate(sample.per_second):>12}/s"
-                f"  ({sample.transactions} xacts)"
-            )
+            log(f"{where}{run.label:<44} {fmt_rate(sample.per_second):>12}/s  ({sample.transactions} xacts)")
     return samples
 
 
@@ -560,8 +558,7 @@ def render(header: Header, sections: Sequence[Section]) -> str:
     ]
     for section in sections:
         measured = (
-            f"_Measured {header.started:%Y-%m-%d %H:%M} UTC on PostgreSQL {server.version}"
-            f" with `{header.options}`._"
+            f"_Measured {header.started:%Y-%m-%d %H:%M} UTC on PostgreSQL {server.version} with `{header.options}`._"
         )
         lines += [f"## {section.title}", "", measured, "", section.intro, ""]
         lines += [

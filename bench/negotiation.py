@@ -38,10 +38,14 @@ INSERT INTO bench_child{i} (parent_id, note) SELECT 'BP-OTHER', 'row ' || g FROM
     for i in range(1, CHILDREN + 1)
 )
 
-BARE = "WITH p AS (UPDATE bench_parent SET id = %(new)s WHERE id = %(old)s)" + "".join(
-    f", c{i} AS (UPDATE bench_child{i} SET parent_id = %(new)s WHERE parent_id = %(old)s)"
-    for i in range(1, CHILDREN + 1)
-) + " SELECT 1"
+BARE = (
+    "WITH p AS (UPDATE bench_parent SET id = %(new)s WHERE id = %(old)s)"
+    + "".join(
+        f", c{i} AS (UPDATE bench_child{i} SET parent_id = %(new)s WHERE parent_id = %(old)s)"
+        for i in range(1, CHILDREN + 1)
+    )
+    + " SELECT 1"
+)
 SUBJECT = "SELECT idsql.replace_id_everywhere('bench_parent', %(old)s, %(new)s)"
 
 
@@ -110,8 +114,13 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
         samples = rates[rows][which]
         label = f"{'replace_id_everywhere' if which == 0 else 'hand-written UPDATEs'}, {rows:,} rows"
         ms = ", ".join(f"{rows / s * 1000:,.1f}" for s in samples)
-        return Measure(label, tuple(samples), "rows/s", (SUBJECT if which == 0 else BARE) % {
-            "old": "'tmp_…'", "new": "'BP-…'"}, f"ms per call: {ms}")
+        return Measure(
+            label,
+            tuple(samples),
+            "rows/s",
+            (SUBJECT if which == 0 else BARE) % {"old": "'tmp_…'", "new": "'BP-…'"},
+            f"ms per call: {ms}",
+        )
 
     budget = Measure(
         f"spec budget: {BUDGET_ROWS:,} rows in {BUDGET_SECONDS * 1000:.0f} ms",
@@ -171,4 +180,3 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
         "update is never HOT and each row also runs PostgreSQL's foreign-key check on the new value.",
     ]
     return section
-

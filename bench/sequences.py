@@ -160,8 +160,19 @@ def django_script(n: int) -> str:
 
 def run_django(server: Server, n: int, script: Path) -> None:
     subprocess.run(
-        [str(server.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null",
-         "-d", server.conninfo(_database(n)), "-f", str(script)],
+        [
+            str(server.bindir / "psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-o",
+            "/dev/null",
+            "-d",
+            server.conninfo(_database(n)),
+            "-f",
+            str(script),
+        ],
         check=True,
         capture_output=True,
     )
@@ -214,20 +225,32 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
             def measure(name: str, label: str, command: str, n: int = n, spent: dict[str, Any] = times) -> Measure:
                 return _measure(label, spent[name], n, command)
 
-            ours = measure("procedure", f"`CALL idsql.fix_all_sequences()`, {n:,} tables",
-                           'psql "$DSN" -c "CALL idsql.fix_all_sequences()"')
+            ours = measure(
+                "procedure",
+                f"`CALL idsql.fix_all_sequences()`, {n:,} tables",
+                'psql "$DSN" -c "CALL idsql.fix_all_sequences()"',
+            )
             measured[n] = ours
-            loop = measure("loop", f"client loop: max() + setval per table, {n:,} tables",
-                           "python: bench.sequences.run_client_loop (psycopg, autocommit)")
-            django = measure("django", f"Django sqlsequencereset SQL via psql, {n:,} tables",
-                             'psql "$DSN" -f django.sql (bench.sequences.django_script)')
+            loop = measure(
+                "loop",
+                f"client loop: max() + setval per table, {n:,} tables",
+                "python: bench.sequences.run_client_loop (psycopg, autocommit)",
+            )
+            django = measure(
+                "django",
+                f"Django sqlsequencereset SQL via psql, {n:,} tables",
+                'psql "$DSN" -f django.sql (bench.sequences.django_script)',
+            )
             section.comparisons += [
                 Comparison(f"{n:,} tables: `fix_all_sequences` vs the client loop", ours, loop, 1.0),
                 Comparison(f"{n:,} tables: `fix_all_sequences` vs Django's SQL via psql", ours, django, 1.0),
             ]
             if "report" in times:
-                report = measure("report", f"`fix_all_sequences_report()` in one transaction, {n:,} tables",
-                                 'psql "$DSN" -c "SELECT count(*) FROM idsql.fix_all_sequences_report()"')
+                report = measure(
+                    "report",
+                    f"`fix_all_sequences_report()` in one transaction, {n:,} tables",
+                    'psql "$DSN" -c "SELECT count(*) FROM idsql.fix_all_sequences_report()"',
+                )
                 name = f"{n:,} tables: `fix_all_sequences_report` vs Django's SQL via psql"
                 section.comparisons.append(Comparison(name, report, django, 1.0))
             if n == 10_000:

@@ -67,8 +67,9 @@ def prepare(server: Server, log: Callable[[str], None]) -> bool:
 def vacuum(server: Server) -> None:
     """Clear dead row versions so every run starts from the same state."""
     with server.connect() as conn:
-        conn.execute("VACUUM ANALYZE sv_plain, sv_min, sv_ver, sv_hist, sv_floor, sv_floor_history, "
-                     "sv_keyed, sv_keyed_history")
+        conn.execute(
+            "VACUUM ANALYZE sv_plain, sv_min, sv_ver, sv_hist, sv_floor, sv_floor_history, sv_keyed, sv_keyed_history"
+        )
         conn.execute("VACUUM ANALYZE idsql.row_version")
         if conn.execute("SELECT to_regclass('sv_periods') IS NOT NULL").fetchone() == (True,):
             conn.execute("VACUUM ANALYZE sv_periods, sv_periods_history")
@@ -88,7 +89,7 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
         ),
         setup=(
             f'Database setup for the commands: `pyidsql install --dsn "$DSN"` (idsql {pyidsql.__version__}), '
-            "then `psql \"$DSN\" -f bench/sql/state_versions/setup.sql` (and `setup_periods.sql`), then the "
+            'then `psql "$DSN" -f bench/sql/state_versions/setup.sql` (and `setup_periods.sql`), then the '
             "history the reads need: `UPDATE sv_entity SET name = 'v2' WHERE session_id = 'diff'` and 99 "
             "transactions of `UPDATE sv_entity SET name = 'vN' WHERE session_id = 'asof'`."
         ),
@@ -103,28 +104,56 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
         samples = dict(zip(tables, interleave(server, list(runs.values()), opts.rounds, log=log), strict=True))
         m = {t: Measure.of(runs[t], samples[t], "tps") for t in tables}
         section.comparisons += [
-            Comparison(f"single-row UPDATE, pyidsql without history vs no trigger, {clients} client{plural}",
-                       m["ver"], m["plain"], 0.9),
-            Comparison(f"single-row UPDATE, pyidsql with history vs no trigger, {clients} client{plural}",
-                       m["hist"], m["plain"], 0.75),
-            Comparison(f"single-row UPDATE, smallest bump trigger vs no trigger, {clients} client{plural} "
-                       "(for reference, no target)", m["min"], m["plain"], 0.0),
-            Comparison(f"single-row UPDATE, smallest history trigger vs no trigger, {clients} client{plural} "
-                       "(for reference, no target)", m["floor"], m["plain"], 0.0),
-            Comparison(f"single-row UPDATE, smallest history readable by row vs no trigger, {clients} client{plural} "
-                       "(for reference, no target)", m["keyed"], m["plain"], 0.0),
+            Comparison(
+                f"single-row UPDATE, pyidsql without history vs no trigger, {clients} client{plural}",
+                m["ver"],
+                m["plain"],
+                0.9,
+            ),
+            Comparison(
+                f"single-row UPDATE, pyidsql with history vs no trigger, {clients} client{plural}",
+                m["hist"],
+                m["plain"],
+                0.75,
+            ),
+            Comparison(
+                f"single-row UPDATE, smallest bump trigger vs no trigger, {clients} client{plural} "
+                "(for reference, no target)",
+                m["min"],
+                m["plain"],
+                0.0,
+            ),
+            Comparison(
+                f"single-row UPDATE, smallest history trigger vs no trigger, {clients} client{plural} "
+                "(for reference, no target)",
+                m["floor"],
+                m["plain"],
+                0.0,
+            ),
+            Comparison(
+                f"single-row UPDATE, smallest history readable by row vs no trigger, {clients} client{plural} "
+                "(for reference, no target)",
+                m["keyed"],
+                m["plain"],
+                0.0,
+            ),
         ]
         if has_periods:
             section.comparisons.append(
-                Comparison(f"single-row UPDATE, periods system versioning vs no trigger, {clients} client{plural} "
-                           "(for reference, no target)", m["periods"], m["plain"], 0.0)
+                Comparison(
+                    f"single-row UPDATE, periods system versioning vs no trigger, {clients} client{plural} "
+                    "(for reference, no target)",
+                    m["periods"],
+                    m["plain"],
+                    0.0,
+                )
             )
     section.comparisons += _noop(server, opts, log)
     section.comparisons += _bulk(server, opts, log, tables)
     section.comparisons += _reads(server, opts, log)
     section.notes += [
-        "Ratios of the bulk UPDATE are throughputs, so the spec's \"at most 1.1× the time\" reads as "
-        "≥ 0.909× and \"at most 2× the untriggered time\" as ≥ 0.5×.",
+        'Ratios of the bulk UPDATE are throughputs, so the spec\'s "at most 1.1× the time" reads as '
+        '≥ 0.909× and "at most 2× the untriggered time" as ≥ 0.5×.',
         "A no-op UPDATE (nothing but the bookkeeping would change) is written unchanged, so that the "
         "statement reports its row as PostgreSQL does without triggers, and counts for nothing: no version, "
         "parent, history or `updated_at`. Its cost over no trigger is the no-op row in the table above: the "
@@ -139,8 +168,8 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
         "index, which nothing could read by row or by root. Where its bulk ratio is near or below the "
         "spec's 0.5×, no SQL implementation of history can meet that target; what pyidsql adds on top of "
         "it (keys, parents, roots, the indexes every read uses) is the ratio in the row after it.",
-        "The smallest history readable by row keeps what any history needs to answer \"what was this row "
-        "at version N\": the bump, and a statement trigger copying the changed rows, typed, no jsonb, into "
+        'The smallest history readable by row keeps what any history needs to answer "what was this row '
+        'at version N": the bump, and a statement trigger copying the changed rows, typed, no jsonb, into '
         "a table with one index on (key, version). It has no parent or root to read by and no table "
         "name, so it serves one table only. Where its ratio is below a target, no history that can be "
         "read by row, in SQL triggers, meets that target on this machine.",
@@ -150,8 +179,10 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
         "and the log of `make bench` says so; pyidsql's runs are never run again."
     )
     if not has_periods:
-        section.notes.append("The periods extension is not installed on this server: its rows are left out "
-                             "(Debian: postgresql-15-periods).")
+        section.notes.append(
+            "The periods extension is not installed on this server: its rows are left out "
+            "(Debian: postgresql-15-periods)."
+        )
     return section
 
 
@@ -164,39 +195,84 @@ def _noop(server: Server, opts: Options, log: Callable[[str], None]) -> list[Com
     samples = dict(zip(tables, interleave(server, list(runs.values()), opts.rounds, log=log), strict=True))
     m = {t: Measure.of(runs[t], samples[t], "tps") for t in tables}
     return [
-        Comparison("no-op single-row UPDATE (`SET n = n`), pyidsql without history vs no trigger, 1 client "
-                   "(what a no-op costs, no target)", m["ver"], m["plain"], 0.0),
-        Comparison("no-op single-row UPDATE (`SET n = n`), pyidsql with history vs no trigger, 1 client "
-                   "(what a no-op costs, no target)", m["hist"], m["plain"], 0.0),
+        Comparison(
+            "no-op single-row UPDATE (`SET n = n`), pyidsql without history vs no trigger, 1 client "
+            "(what a no-op costs, no target)",
+            m["ver"],
+            m["plain"],
+            0.0,
+        ),
+        Comparison(
+            "no-op single-row UPDATE (`SET n = n`), pyidsql with history vs no trigger, 1 client "
+            "(what a no-op costs, no target)",
+            m["hist"],
+            m["plain"],
+            0.0,
+        ),
     ]
 
 
 def _bulk(server: Server, opts: Options, log: Callable[[str], None], tables: list[str]) -> list[Comparison]:
     per_run = 1 if opts.quick else 3
     runs = {
-        t: Run(f"UPDATE of {ROWS:,} rows, {LABELS[t]}", SQL / f"bulk_{t}.sql", transactions=per_run,
-               protocol="simple", per_transaction=ROWS, retries=PERIODS_RETRIES if t == "periods" else 0)
+        t: Run(
+            f"UPDATE of {ROWS:,} rows, {LABELS[t]}",
+            SQL / f"bulk_{t}.sql",
+            transactions=per_run,
+            protocol="simple",
+            per_transaction=ROWS,
+            retries=PERIODS_RETRIES if t == "periods" else 0,
+        )
         for t in tables
     }
     log("bulk UPDATE of every row: " + ", ".join(LABELS[t] for t in tables))
-    samples = dict(zip(tables, interleave(server, list(runs.values()), opts.rounds,
-                                          between=lambda: vacuum(server), log=log), strict=True))
+    samples = dict(
+        zip(
+            tables,
+            interleave(server, list(runs.values()), opts.rounds, between=lambda: vacuum(server), log=log),
+            strict=True,
+        )
+    )
     m = {t: Measure.of(runs[t], samples[t], "rows/s", f"{per_run} statement(s) per round") for t in tables}
     out = [
-        Comparison(f"bulk UPDATE of {ROWS:,} rows, pyidsql without history vs smallest bump trigger",
-                   m["ver"], m["min"], round(1 / 1.1, 3)),
-        Comparison(f"bulk UPDATE of {ROWS:,} rows, pyidsql with history vs no trigger",
-                   m["hist"], m["plain"], 0.5),
-        Comparison(f"bulk UPDATE of {ROWS:,} rows, smallest history trigger vs no trigger "
-                   "(the floor of SQL history, for reference, no target)", m["floor"], m["plain"], 0.0),
-        Comparison(f"bulk UPDATE of {ROWS:,} rows, smallest history readable by row vs no trigger "
-                   "(for reference, no target)", m["keyed"], m["plain"], 0.0),
-        Comparison(f"bulk UPDATE of {ROWS:,} rows, pyidsql with history vs smallest history trigger "
-                   "(for reference, no target)", m["hist"], m["floor"], 0.0),
+        Comparison(
+            f"bulk UPDATE of {ROWS:,} rows, pyidsql without history vs smallest bump trigger",
+            m["ver"],
+            m["min"],
+            round(1 / 1.1, 3),
+        ),
+        Comparison(f"bulk UPDATE of {ROWS:,} rows, pyidsql with history vs no trigger", m["hist"], m["plain"], 0.5),
+        Comparison(
+            f"bulk UPDATE of {ROWS:,} rows, smallest history trigger vs no trigger "
+            "(the floor of SQL history, for reference, no target)",
+            m["floor"],
+            m["plain"],
+            0.0,
+        ),
+        Comparison(
+            f"bulk UPDATE of {ROWS:,} rows, smallest history readable by row vs no trigger (for reference, no target)",
+            m["keyed"],
+            m["plain"],
+            0.0,
+        ),
+        Comparison(
+            f"bulk UPDATE of {ROWS:,} rows, pyidsql with history vs smallest history trigger "
+            "(for reference, no target)",
+            m["hist"],
+            m["floor"],
+            0.0,
+        ),
     ]
     if "periods" in m:
-        out.append(Comparison(f"bulk UPDATE of {ROWS:,} rows, pyidsql with history vs periods system versioning "
-                              "(for reference, no target)", m["hist"], m["periods"], 0.0))
+        out.append(
+            Comparison(
+                f"bulk UPDATE of {ROWS:,} rows, pyidsql with history vs periods system versioning "
+                "(for reference, no target)",
+                m["hist"],
+                m["periods"],
+                0.0,
+            )
+        )
     return out
 
 
@@ -204,8 +280,11 @@ def _reads(server: Server, opts: Options, log: Callable[[str], None]) -> list[Co
     calls = 5 if opts.quick else 50
     asof = Run("children_as_of, 1,000 entities × 100 versions", SQL / "children_as_of.sql", transactions=calls)
     diff = Run("changes_between over 10,000 changed rows", SQL / "changes_between.sql", transactions=calls)
-    recent = Run("changes_between of the last version, 1,000 rows changed in 100,000 entries of history",
-                 SQL / "changes_between_recent.sql", transactions=calls)
+    recent = Run(
+        "changes_between of the last version, 1,000 rows changed in 100,000 entries of history",
+        SQL / "changes_between_recent.sql",
+        transactions=calls,
+    )
     # The bulk UPDATEs before leave dead rows and a million new history entries, which autovacuum
     # would otherwise clean and analyze while the reads run: do it first, as between the runs.
     vacuum(server)
@@ -217,10 +296,18 @@ def _reads(server: Server, opts: Options, log: Callable[[str], None]) -> list[Co
         return Measure(f"spec limit {ms} ms per call", (1000 / ms,) * rounds, "calls/s", "(spec/state-versions.md)")
 
     return [
-        Comparison("`children_as_of` at session version 50 (1,000 entities × 100 versions)",
-                   Measure.of(asof, s_asof, "calls/s"), limit(50), 1.0),
+        Comparison(
+            "`children_as_of` at session version 50 (1,000 entities × 100 versions)",
+            Measure.of(asof, s_asof, "calls/s"),
+            limit(50),
+            1.0,
+        ),
         Comparison("`changes_between` over 10,000 changed rows", Measure.of(diff, s_diff, "calls/s"), limit(200), 1.0),
-        Comparison("`changes_between` of the last version (1,000 rows changed, 100,000 entries of history under the "
-                   "root) vs the same 200 ms (for reference, no target)",
-                   Measure.of(recent, s_recent, "calls/s"), limit(200), 0.0),
+        Comparison(
+            "`changes_between` of the last version (1,000 rows changed, 100,000 entries of history under the "
+            "root) vs the same 200 ms (for reference, no target)",
+            Measure.of(recent, s_recent, "calls/s"),
+            limit(200),
+            0.0,
+        ),
     ]

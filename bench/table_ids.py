@@ -256,11 +256,15 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
             Comparison(name, measures["idsql"], measures["client"], 5.0 if writers > 1 else 0.0),
             Comparison(
                 f"ceiling: bare INSERT vs client-side, {writers} writer{plural} (for reference, no target)",
-                measures["plain"], measures["client"], 0.0,
+                measures["plain"],
+                measures["client"],
+                0.0,
             ),
             Comparison(
                 f"`insert_with_retry` vs bare INSERT, {writers} writer{plural} (for reference, no target)",
-                measures["idsql"], measures["plain"], 0.0,
+                measures["idsql"],
+                measures["plain"],
+                0.0,
             ),
         ]
     section.notes += [
@@ -291,8 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10)
     args = p.parse_args(argv)
     result = run_writers(args.dsn, args.design, args.writers, args.seconds)
-    print(f"{args.design}, {args.writers} writer(s): {result.per_second:,.0f} rows/s, "
-          f"{result.rows} rows, {result.failed} failed")
+    print(
+        f"{args.design}, {args.writers} writer(s): {result.per_second:,.0f} rows/s, "
+        f"{result.rows} rows, {result.failed} failed"
+    )
     return 0
 
 

@@ -34,8 +34,7 @@ def _sa_connection(conn: Any) -> sqlalchemy.Connection:
     if isinstance(conn, sqlalchemy.Connection):
         return conn
     raise TypeError(
-        "pyidsql needs a psycopg 3 Connection, or an SQLAlchemy Connection or Session; "
-        f"got {type(conn).__name__}"
+        f"pyidsql needs a psycopg 3 Connection, or an SQLAlchemy Connection or Session; got {type(conn).__name__}"
     )
 
 
@@ -60,9 +59,7 @@ def fetch_scalar(conn: Connectable, query: LiteralString, params: Params = ()) -
     return rows[0][0]
 
 
-async def afetch_all(
-    conn: AsyncConnectable, query: LiteralString, params: Params = ()
-) -> list[tuple[Any, ...]]:
+async def afetch_all(conn: AsyncConnectable, query: LiteralString, params: Params = ()) -> list[tuple[Any, ...]]:
     """Async twin of :func:`fetch_all`."""
     if not isinstance(conn, psycopg.AsyncConnection):
         raise TypeError(f"pyidsql.aio needs a psycopg AsyncConnection; got {type(conn).__name__}")

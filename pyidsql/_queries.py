@@ -11,30 +11,23 @@ GENERATE_ID: LiteralString = "SELECT idsql.generate_id(%s)"
 BULK_GENERATE_IDS: LiteralString = "SELECT idsql.bulk_generate_ids(%s, %s)"
 CURRENT_ID: LiteralString = "SELECT idsql.current_id(%s)"
 RESET_SEQUENCE: LiteralString = "SELECT idsql.reset_sequence(%s, %s)"
-CONFIGURE_PREFIX: LiteralString = (
-    "SELECT idsql.configure_prefix(%s, mode => %s, digits => %s, min_letters => %s)"
-)
+CONFIGURE_PREFIX: LiteralString = "SELECT idsql.configure_prefix(%s, mode => %s, digits => %s, min_letters => %s)"
 SYNC_PREFIX: LiteralString = "SELECT idsql.sync_prefix(%s, %s::regclass, %s)"
 PREFIX_STATS: LiteralString = (
-    "SELECT prefix, mode, last_id, issued, capacity_left_in_width, created_at, updated_at"
-    " FROM idsql.prefix_stats()"
+    "SELECT prefix, mode, last_id, issued, capacity_left_in_width, created_at, updated_at FROM idsql.prefix_stats()"
 )
 ID_HEALTH_CHECK: LiteralString = "SELECT idsql.id_health_check()"
 FORMAT_ID: LiteralString = "SELECT idsql.format_id(%s, %s, digits => %s, min_letters => %s)"
 PARSE_ID: LiteralString = (
     "SELECT prefix, letters, number, ordinal FROM idsql.parse_id(%s, digits => %s, min_letters => %s)"
 )
-IS_VALID_ID: LiteralString = (
-    "SELECT idsql.is_valid_id(%s, %s, digits => %s, min_letters => %s)"
-)
+IS_VALID_ID: LiteralString = "SELECT idsql.is_valid_id(%s, %s, digits => %s, min_letters => %s)"
 INCREMENT_ID: LiteralString = "SELECT idsql.increment_id(%s, digits => %s, min_letters => %s)"
 NORMALIZE_ID: LiteralString = "SELECT idsql.normalize_id(%s, digits => %s, min_letters => %s)"
 
 # --- table IDs
 
-INITIALIZE_TABLE: LiteralString = (
-    "SELECT idsql.initialize_table(%s::regclass, id_column => %s, initial_value => %s)"
-)
+INITIALIZE_TABLE: LiteralString = "SELECT idsql.initialize_table(%s::regclass, id_column => %s, initial_value => %s)"
 INITIALIZE: LiteralString = "SELECT table_name::text, next_id FROM idsql.initialize(%s::regclass[])"
 NEXT_ID: LiteralString = "SELECT idsql.next_id(%s::regclass)"
 INSERT_WITH_RETRY: LiteralString = "SELECT idsql.insert_with_retry(%s::regclass, %s::jsonb, %s)"
@@ -74,12 +67,8 @@ CLAIM_SYNC_BATCH: LiteralString = (
 )
 COMPLETE_SYNC: LiteralString = "SELECT " + _SYNC_ITEM_COLUMNS + " FROM idsql.complete_sync(%s, %s)"
 FAIL_SYNC: LiteralString = "SELECT " + _SYNC_ITEM_COLUMNS + " FROM idsql.fail_sync(%s, %s, %s)"
-ENABLE_LATE_REFERENCE_RESOLUTION: LiteralString = (
-    "SELECT idsql.enable_late_reference_resolution(%s::regclass, %s)"
-)
-DISABLE_LATE_REFERENCE_RESOLUTION: LiteralString = (
-    "SELECT idsql.disable_late_reference_resolution(%s::regclass)"
-)
+ENABLE_LATE_REFERENCE_RESOLUTION: LiteralString = "SELECT idsql.enable_late_reference_resolution(%s::regclass, %s)"
+DISABLE_LATE_REFERENCE_RESOLUTION: LiteralString = "SELECT idsql.disable_late_reference_resolution(%s::regclass)"
 BACKEND_PID: LiteralString = "SELECT pg_catalog.pg_backend_pid()"
 LISTEN_ID_CHANGED: LiteralString = "LISTEN idsql_id_changed"
 _ID_CHANGE_COLUMNS: LiteralString = (

@@ -146,8 +146,7 @@ def build_step_script(source: str) -> str:
     return (
         f"-- idsql {source} -> {target}: upgrade step.\n"
         f"-- Generated from sql/upgrades/{manual.name} and sql/ (make release-scripts); do not edit.\n"
-        f"\n-- upgrades/{manual.name}\n{manual.read_text().strip()}\n\n"
-        + build_install_script()
+        f"\n-- upgrades/{manual.name}\n{manual.read_text().strip()}\n\n" + build_install_script()
     )
 
 
@@ -193,9 +192,7 @@ def problems() -> list[str]:
     for source, target in pairwise(chain):
         if not step_file(source, target).is_file():
             found.append(f"no upgrade step {step_file(source, target).name}")
-    expected = {install_file(v).name for v in chain} | {
-        step_file(a, b).name for a, b in pairwise(chain)
-    }
+    expected = {install_file(v).name for v in chain} | {step_file(a, b).name for a, b in pairwise(chain)}
     for path in RELEASES_DIR.glob("idsql--*.sql"):
         if path.name not in expected:
             found.append(f"{path.name} is not part of the chain {' -> '.join(chain)}")
@@ -233,7 +230,7 @@ def cut(next_version: str) -> list[str]:
     )
     return [
         f"froze {head()}; edit {manual.relative_to(_resources.SQL_DIR.parent)}",
-        f"set version = \"{next_version}\" in pyproject.toml and __version__ in pyidsql/__init__.py",
+        f'set version = "{next_version}" in pyproject.toml and __version__ in pyidsql/__init__.py',
         "add an Alembic revision that runs the new step (see migrations/versions/idsql_0002_*.py)",
         "run make release-scripts",
     ]
@@ -281,9 +278,7 @@ def extension_files() -> dict[str, str]:
     for version in chain:
         files[install_file(version).name] = guard + extension_script(install_script(version), install=True)
     for source, target in pairwise(chain):
-        files[step_file(source, target).name] = guard + extension_script(
-            step_script(source, target), install=False
-        )
+        files[step_file(source, target).name] = guard + extension_script(step_script(source, target), install=False)
     return files
 
 

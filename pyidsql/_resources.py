@@ -15,8 +15,6 @@ def sql_files() -> list[Path]:
     """Return the SQL source files in install order, as listed in ``sql/manifest.txt``."""
     manifest = SQL_DIR / "manifest.txt"
     names = [
-        line.strip()
-        for line in manifest.read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
+        line.strip() for line in manifest.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")
     ]
     return [SQL_DIR / name for name in names]

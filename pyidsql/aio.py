@@ -86,17 +86,13 @@ async def id_health_check(conn: AsyncConnectable) -> dict[str, Any]:
     return result
 
 
-async def format_id(
-    conn: AsyncConnectable, prefix: str, ordinal: int, *, digits: int = 4, min_letters: int = 3
-) -> str:
+async def format_id(conn: AsyncConnectable, prefix: str, ordinal: int, *, digits: int = 4, min_letters: int = 3) -> str:
     """Return the ID with *ordinal* for *prefix* (``idsql.format_id``)."""
     result: str = await _db.afetch_scalar(conn, Q.FORMAT_ID, (prefix, ordinal, digits, min_letters))
     return result
 
 
-async def parse_id(
-    conn: AsyncConnectable, id: str, *, digits: int = 4, min_letters: int = 3
-) -> ParsedId:
+async def parse_id(conn: AsyncConnectable, id: str, *, digits: int = 4, min_letters: int = 3) -> ParsedId:
     """Return the parts of *id* and its ordinal (``idsql.parse_id``)."""
     return ParsedId(*(await _db.afetch_all(conn, Q.PARSE_ID, (id, digits, min_letters)))[0])
 
@@ -114,17 +110,13 @@ async def is_valid_id(
     return result
 
 
-async def increment_id(
-    conn: AsyncConnectable, id: str, *, digits: int = 4, min_letters: int = 3
-) -> str:
+async def increment_id(conn: AsyncConnectable, id: str, *, digits: int = 4, min_letters: int = 3) -> str:
     """Return the ID after *id* (``idsql.increment_id``)."""
     result: str = await _db.afetch_scalar(conn, Q.INCREMENT_ID, (id, digits, min_letters))
     return result
 
 
-async def normalize_id(
-    conn: AsyncConnectable, id: str, *, digits: int = 4, min_letters: int = 3
-) -> str:
+async def normalize_id(conn: AsyncConnectable, id: str, *, digits: int = 4, min_letters: int = 3) -> str:
     """Return *id* with its format corrected (``idsql.normalize_id``)."""
     result: str = await _db.afetch_scalar(conn, Q.NORMALIZE_ID, (id, digits, min_letters))
     return result
@@ -133,9 +125,7 @@ async def normalize_id(
 # --- table IDs
 
 
-async def initialize_table(
-    conn: AsyncConnectable, table: str, id_column: str = "id", initial_value: int = 1
-) -> int:
+async def initialize_table(conn: AsyncConnectable, table: str, id_column: str = "id", initial_value: int = 1) -> int:
     """Register or re-sync *table* and return its next ID (``idsql.initialize_table``)."""
     result: int = await _db.afetch_scalar(conn, Q.INITIALIZE_TABLE, (table, id_column, initial_value))
     return result
@@ -157,9 +147,7 @@ async def insert_with_retry(
     conn: AsyncConnectable, table: str, data: Mapping[str, Any], retry_attempts: int = 3
 ) -> dict[str, Any]:
     """Insert *data* with the next ID and return the row (``idsql.insert_with_retry``)."""
-    result: dict[str, Any] = await _db.afetch_scalar(
-        conn, Q.INSERT_WITH_RETRY, (table, as_jsonb(data), retry_attempts)
-    )
+    result: dict[str, Any] = await _db.afetch_scalar(conn, Q.INSERT_WITH_RETRY, (table, as_jsonb(data), retry_attempts))
     return result
 
 
@@ -206,9 +194,7 @@ class AsyncIDManager:
 # --- ID negotiation
 
 
-async def set_id_strategy(
-    conn: AsyncConnectable, table: str, strategy: Strategy, generator: str | None = None
-) -> None:
+async def set_id_strategy(conn: AsyncConnectable, table: str, strategy: Strategy, generator: str | None = None) -> None:
     """Choose client or server IDs for *table* (``idsql.set_id_strategy``)."""
     await _db.afetch_all(conn, Q.SET_ID_STRATEGY, (table, strategy, generator))
 
@@ -231,9 +217,7 @@ async def resolve_id(conn: AsyncConnectable, table: str, id: IdValue) -> str:
     return result
 
 
-async def replace_id_everywhere(
-    conn: AsyncConnectable, table: str, old_id: IdValue, new_id: IdValue
-) -> dict[str, Any]:
+async def replace_id_everywhere(conn: AsyncConnectable, table: str, old_id: IdValue, new_id: IdValue) -> dict[str, Any]:
     """Replace temporary *old_id* by *new_id* everywhere (``idsql.replace_id_everywhere``)."""
     result: dict[str, Any] = await _db.afetch_scalar(
         conn, Q.REPLACE_ID_EVERYWHERE, (table, _text(old_id), _text(new_id))
@@ -361,9 +345,7 @@ async def changes_between(
     return [Change(*row) for row in rows]
 
 
-async def rollback_to_version(
-    conn: AsyncConnectable, root: str, root_key: dict[str, Any], target_version: int
-) -> int:
+async def rollback_to_version(conn: AsyncConnectable, root: str, root_key: dict[str, Any], target_version: int) -> int:
     """Restore everything under a root row to *target_version* as a new version (``idsql.rollback_to_version``)."""
     result: int = await _db.afetch_scalar(conn, Q.ROLLBACK_TO_VERSION, (root, Jsonb(root_key), target_version))
     return result
@@ -378,9 +360,7 @@ async def prune_history(conn: AsyncConnectable, root: str, keep_versions: int = 
 # --- sequence repair
 
 
-async def sequence_report(
-    conn: AsyncConnectable, schemas: Sequence[str] | None = None
-) -> list[SequenceReportRow]:
+async def sequence_report(conn: AsyncConnectable, schemas: Sequence[str] | None = None) -> list[SequenceReportRow]:
     """Return the drift of every sequence-fed column (``idsql.sequence_report``)."""
     params = (None if schemas is None else list(schemas),)
     return [SequenceReportRow(*row) for row in await _db.afetch_all(conn, Q.SEQUENCE_REPORT, params)]

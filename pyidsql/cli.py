@@ -22,9 +22,7 @@ def _dsn(args: argparse.Namespace) -> str:
 
         dsn = embedded.running_dsn()
     if not dsn:
-        raise SystemExit(
-            "pyidsql: no database given: pass --dsn, set PYIDSQL_DSN, or start one with 'pyidsql up'"
-        )
+        raise SystemExit("pyidsql: no database given: pass --dsn, set PYIDSQL_DSN, or start one with 'pyidsql up'")
     return dsn
 
 
@@ -173,9 +171,7 @@ def cmd_fix_sequences(args: argparse.Namespace) -> int:
     # transaction pooler (PgBouncer) a session setting stays on a server connection that other
     # clients get next, and a later transaction of ours may run on another one without it.
     with _connect(args, autocommit=True) as conn:
-        total, groups = sequences._fix_one_at_a_time(
-            conn, args.schema, args.margin, args.allow_backward, args.dry_run
-        )
+        total, groups = sequences._fix_one_at_a_time(conn, args.schema, args.margin, args.allow_backward, args.dry_run)
 
         def fixes() -> Iterator[Any]:
             while True:
@@ -288,8 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("uninstall", cmd_uninstall, "drop the idsql schema")
     p.add_argument("--force", action="store_true", help="also drop user objects that depend on idsql")
     p = add("sql", cmd_sql, "print the install script for psql -f")
-    p.add_argument("--from", dest="source", metavar="VERSION",
-                   help="print the upgrade script from this installed version instead")
+    p.add_argument(
+        "--from", dest="source", metavar="VERSION", help="print the upgrade script from this installed version instead"
+    )
     p = add("grant", cmd_grant, "let a role use idsql (generate and read IDs), or administer it")
     p.add_argument("--role", required=True, help="the role's exact name")
     p.add_argument("--admin", action="store_true", help="also reset, configure, fix sequences, set strategies")
@@ -304,8 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="report what would be fixed; change nothing")
     p.add_argument("--margin", type=_non_negative, default=0, help="leave N values unused past the data")
     p.add_argument("--allow-backward", action="store_true", help="also rewind sequences that are ahead")
-    p.add_argument("--lock-timeout", default="5s",
-                   help="how long to wait for each table's writers before skipping it (default 5s)")
+    p.add_argument(
+        "--lock-timeout", default="5s", help="how long to wait for each table's writers before skipping it (default 5s)"
+    )
     p = add("check-sequences", cmd_check_sequences, "list sequences behind their data; exit 1 if any")
     p.add_argument("--schema", action="append", help="only this schema (repeatable; default: all)")
     add("up", cmd_up, "start the embedded PostgreSQL with idsql installed and print its DSN")

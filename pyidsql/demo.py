@@ -274,8 +274,10 @@ def stats_and_health(t: Tour) -> None:
 
 @section("Table IDs: one integer counter per table, shared by every client")
 def table_ids(t: Tour) -> None:
-    t.sql("CREATE TABLE chat_history (id bigint PRIMARY KEY, user_id text NOT NULL, query text,"
-          " domain text NOT NULL DEFAULT 'general');")
+    t.sql(
+        "CREATE TABLE chat_history (id bigint PRIMARY KEY, user_id text NOT NULL, query text,"
+        " domain text NOT NULL DEFAULT 'general');"
+    )
     t.sql("INSERT INTO chat_history (id, user_id) VALUES (1, 'u'), (2, 'u'), (5, 'u'), (7, 'u');")
     t.say("gaps are not refilled: the next ID is max(row_count + 1, max_id + 1, initial_value)")
     t.sql("SELECT idsql.initialize_table('chat_history');", "ids 1, 2, 5, 7")
@@ -426,10 +428,14 @@ def negotiation(t: Tour) -> None:
         t.say("back online, the API answers with server IDs; the project first, then a batch, out of order:")
         plan = pyidsql.plan_replace_id(t.conn, "demo_project", project)
         t.show(f"plan_replace_id(conn, 'demo_project', '{project}')")
-        t.table(["table_name", "columns", "rows", "strategy"],
-                [(p.table_name, ",".join(p.columns), p.rows, p.strategy) for p in plan])
-        t.show(f"assign_server_id(conn, 'demo_project', '{project}')",
-               pyidsql.assign_server_id(t.conn, "demo_project", project))
+        t.table(
+            ["table_name", "columns", "rows", "strategy"],
+            [(p.table_name, ",".join(p.columns), p.rows, p.strategy) for p in plan],
+        )
+        t.show(
+            f"assign_server_id(conn, 'demo_project', '{project}')",
+            pyidsql.assign_server_id(t.conn, "demo_project", project),
+        )
         batch = [{"table": "demo_subtask", "temp_id": subtask}, {"table": "demo_task", "temp_id": task}]
         results = pyidsql.negotiate_ids(t.conn, batch)
         t.show("negotiate_ids(conn, [subtask, task])", ", ".join(r["new_id"] for r in results), "one NOTIFY")
@@ -440,10 +446,15 @@ def negotiation(t: Tour) -> None:
             if len(heard) == 3:
                 break
     t.say("what the listener on the second connection received (idsql_id_changed, then the change log):")
-    t.table(["log_id", "table", "old_id", "new_id", "touched"],
-            [(e.log_id, e.table, e.old_id, e.new_id, e.touched) for e in heard])
-    t.show(f"resolve_id(conn, 'demo_task', '{task}')", pyidsql.resolve_id(t.conn, "demo_task", task),
-           "a late reference still resolves")
+    t.table(
+        ["log_id", "table", "old_id", "new_id", "touched"],
+        [(e.log_id, e.table, e.old_id, e.new_id, e.touched) for e in heard],
+    )
+    t.show(
+        f"resolve_id(conn, 'demo_task', '{task}')",
+        pyidsql.resolve_id(t.conn, "demo_task", task),
+        "a late reference still resolves",
+    )
 
 
 # --- running it ------------------------------------------------------------------------------

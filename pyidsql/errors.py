@@ -33,9 +33,7 @@ class IdsqlError(Exception):
             cls.sqlstate = sqlstate
             _BY_SQLSTATE[sqlstate] = cls
 
-    def __init__(
-        self, message: str | None = None, *, detail: str | None = None, hint: str | None = None
-    ) -> None:
+    def __init__(self, message: str | None = None, *, detail: str | None = None, hint: str | None = None) -> None:
         super().__init__(message or self.__doc__)
         self.detail = detail
         self.hint = hint
@@ -220,8 +218,12 @@ def _fields(exc: object) -> tuple[str, str | None, str | None, str | None] | Non
     pgcode = getattr(exc, "pgcode", None)  # psycopg2
     if isinstance(pgcode, str):
         diag = getattr(exc, "diag", None)
-        return (pgcode, getattr(diag, "message_primary", None), getattr(diag, "message_detail", None),
-                getattr(diag, "message_hint", None))
+        return (
+            pgcode,
+            getattr(diag, "message_primary", None),
+            getattr(diag, "message_detail", None),
+            getattr(diag, "message_hint", None),
+        )
     sqlstate = getattr(exc, "sqlstate", None)  # asyncpg
     if isinstance(sqlstate, str) and hasattr(exc, "hint"):
         return sqlstate, getattr(exc, "message", None), getattr(exc, "detail", None), getattr(exc, "hint", None)

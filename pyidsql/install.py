@@ -327,9 +327,7 @@ def status(conn: psycopg.Connection[Any]) -> Status:
     exists = conn.execute("SELECT to_regclass('idsql.installation') IS NOT NULL").fetchone()
     if not exists or not exists[0]:
         return Status(None, None, None, None, 0, 0, 0)
-    row = conn.execute(
-        "SELECT version, channel, installed_at, upgraded_at FROM idsql.installation"
-    ).fetchone()
+    row = conn.execute("SELECT version, channel, installed_at, upgraded_at FROM idsql.installation").fetchone()
     counts = conn.execute(_STATUS_OBJECTS).fetchone()
     assert counts is not None
     version, channel, installed_at, upgraded_at = row or (None, None, None, None)

@@ -134,8 +134,13 @@ def negotiate_ids(conn: Connectable, batch: Iterable[Mapping[str, Any]]) -> list
 def _enqueue_params(
     model_type: str, model_id: IdValue, operation: str, payload: Any, temporary_client_id: IdValue | None
 ) -> tuple[Any, ...]:
-    return (model_type, _text(model_id), operation, Jsonb(payload if payload is not None else {}),
-            _text(temporary_client_id))
+    return (
+        model_type,
+        _text(model_id),
+        operation,
+        Jsonb(payload if payload is not None else {}),
+        _text(temporary_client_id),
+    )
 
 
 def enqueue_sync(

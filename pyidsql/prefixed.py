@@ -114,9 +114,7 @@ def id_health_check(conn: Connectable) -> dict[str, Any]:
     return result
 
 
-def format_id(
-    conn: Connectable, prefix: str, ordinal: int, *, digits: int = 4, min_letters: int = 3
-) -> str:
+def format_id(conn: Connectable, prefix: str, ordinal: int, *, digits: int = 4, min_letters: int = 3) -> str:
     """Return the ID with *ordinal* for *prefix* (``idsql.format_id``)."""
     result: str = _db.fetch_scalar(conn, Q.FORMAT_ID, (prefix, ordinal, digits, min_letters))
     return result

@@ -62,9 +62,7 @@ def sequence_report(conn: Connectable, schemas: Sequence[str] | None = None) -> 
     return [SequenceReportRow(*row) for row in _db.fetch_all(conn, Q.SEQUENCE_REPORT, (_schemas(schemas),))]
 
 
-def fix_sequence(
-    conn: Connectable, table: str, column: str, margin: int = 0, allow_backward: bool = False
-) -> int:
+def fix_sequence(conn: Connectable, table: str, column: str, margin: int = 0, allow_backward: bool = False) -> int:
     """Move the sequence of *table.column* past the data; return the next value (``idsql.fix_sequence``).
 
     *table* is a name as SQL would resolve it (``'"user"'``, ``'sales."Order Items"'``), passed as

@@ -122,9 +122,7 @@ def extension_dir(pg_server: PgServer) -> Path:
     pg_config = pg_server.bindir / "pg_config" if pg_server.bindir is not None else None
     if pg_server.kind == "dsn" or pg_config is None or not pg_config.is_file():
         pytest.skip("CREATE EXTENSION tests need the server's own pg_config (not an existing server)")
-    sharedir = subprocess.run(
-        [str(pg_config), "--sharedir"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    sharedir = subprocess.run([str(pg_config), "--sharedir"], capture_output=True, text=True, check=True).stdout.strip()
     directory = Path(sharedir) / "extension"
     if not os.access(directory, os.W_OK):
         pytest.skip(f"cannot write {directory}: run as root, or make install-extension first")

@@ -23,8 +23,9 @@ def bench_server(pg_server: PgServer, empty_dsn: str) -> harness.Server:
     with psycopg.connect(empty_dsn, autocommit=True) as c:
         c.execute("CREATE SEQUENCE bench_attempt")
     dbname = conninfo_to_dict(empty_dsn)["dbname"]
-    return harness.Server("test", pg_server.host, pg_server.port, pg_server.bindir, user=pg_server.user,
-                          database=str(dbname))
+    return harness.Server(
+        "test", pg_server.host, pg_server.port, pg_server.bindir, user=pg_server.user, database=str(dbname)
+    )
 
 
 def _attempts(server: harness.Server) -> int:

@@ -17,12 +17,14 @@ TESTS = Path(__file__).parent
 
 # SECURITY DEFINER functions, each with the reason it needs the owner's rights.
 SECURITY_DEFINER_ALLOWED: dict[str, str] = {
-    "idsql.generate_id(text)":
-        "a role with usage only draws IDs, but may not write idsql.prefix_counter (it could move a counter back)",
+    "idsql.generate_id(text)": (
+        "a role with usage only draws IDs, but may not write idsql.prefix_counter (it could move a counter back)"
+    ),
     "idsql.bulk_generate_ids(text,integer)": "the same as generate_id",
-    "idsql._state_version_noop(oid,jsonb)":
+    "idsql._state_version_noop(oid,jsonb)": (
         "a writer of a tracked table marks the rows it wrote unchanged, in its own transaction only, "
-        "and needs no privilege on idsql.state_version_noop (a role granted usage before 0.2.0 has none)",
+        "and needs no privilege on idsql.state_version_noop (a role granted usage before 0.2.0 has none)"
+    ),
     "idsql._state_version_unmark(oid,jsonb)": "the same as _state_version_noop, which it undoes",
 }
 
@@ -30,8 +32,9 @@ SECURITY_DEFINER_ALLOWED: dict[str, str] = {
 # that has a SET clause, so a committing procedure cannot pin it: its body must instead name only
 # schema-qualified objects (see test_unpinned_routines_qualify_every_name).
 UNPINNED_ALLOWED: dict[str, str] = {
-    "idsql.fix_all_sequences(name[],bigint,boolean,boolean)":
-        "commits after each sequence; calls only pinned idsql helpers and OPERATOR(pg_catalog.+)",
+    "idsql.fix_all_sequences(name[],bigint,boolean,boolean)": (
+        "commits after each sequence; calls only pinned idsql helpers and OPERATOR(pg_catalog.+)"
+    ),
 }
 
 PURE = {"format_id", "parse_id", "is_valid_id", "increment_id", "normalize_id"}
@@ -60,8 +63,9 @@ def public_names(db: psycopg.Connection[Any]) -> set[str]:
 
 
 def test_every_function_pins_search_path(db: psycopg.Connection[Any]) -> None:
-    unpinned = {sig for _, sig, config, *_ in _functions(db)
-                if not any(c.startswith("search_path=") for c in config or [])}
+    unpinned = {
+        sig for _, sig, config, *_ in _functions(db) if not any(c.startswith("search_path=") for c in config or [])
+    }
     assert unpinned == set(UNPINNED_ALLOWED)
 
 

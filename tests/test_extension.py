@@ -29,7 +29,6 @@ from pyidsql.testing import new_database
 FIRST = _release.versions()[0]
 
 
-
 def _acl(acl: str, kind: str, owner: str) -> str:
     """Return SQL for an ACL as the sorted privileges it grants (a default ACL spelled out)."""
     return f"(SELECT array_agg(a::text ORDER BY a::text) FROM unnest(coalesce({acl}, acldefault({kind}, {owner}))) a)"
@@ -170,8 +169,9 @@ def test_extension_scripts_are_the_release_scripts() -> None:
 # --- drift: fresh head == first release + upgrades, per channel ---------------------------------
 
 
-def test_drift_psql_script(pg_server: Any, databases: Any, tmp_path: Path,
-                           head_snapshot: dict[str, list[tuple[Any, ...]]]) -> None:
+def test_drift_psql_script(
+    pg_server: Any, databases: Any, tmp_path: Path, head_snapshot: dict[str, list[tuple[Any, ...]]]
+) -> None:
     psql = _psql(pg_server)
     fresh, upgraded = databases(), databases()
     script = tmp_path / "head.sql"
@@ -245,8 +245,10 @@ def _change_entity(dsn: str, name: str) -> None:
 
 def _entity_history(dsn: str) -> list[tuple[int, int, str]]:
     with psycopg.connect(dsn, autocommit=True) as c:
-        return [(h.state_version, h.root_version, h.row_data["name"])
-                for h in pyidsql.row_history(c, "entity", {"entity_id": "A"})]
+        return [
+            (h.state_version, h.root_version, h.row_data["name"])
+            for h in pyidsql.row_history(c, "entity", {"entity_id": "A"})
+        ]
 
 
 @pytest.mark.parametrize("channel", ["script", "alembic", "extension"])
@@ -305,8 +307,9 @@ def test_upgrade_keeps_the_order_of_history_written_by_sessions_with_cached_ids(
     with psycopg.connect(dsn, autocommit=True) as a, psycopg.connect(dsn, autocommit=True) as b:
         for conn, name in ((a, "v2"), (b, "v3"), (a, "v4")):
             conn.execute("UPDATE entity SET name = %s WHERE entity_id = 'A'", (name,))
-        rows = a.execute("SELECT id, row_data ->> 'name' FROM idsql.row_version"
-                         " WHERE tbl = 'entity'::regclass ORDER BY id").fetchall()
+        rows = a.execute(
+            "SELECT id, row_data ->> 'name' FROM idsql.row_version WHERE tbl = 'entity'::regclass ORDER BY id"
+        ).fetchall()
         assert [name for _, name in rows] == ["v1", "v2", "v4", "v3"]  # a's v4 took an id below b's v3
         ids = [i for i, _ in rows]
         if channel == "extension":
@@ -328,8 +331,9 @@ def test_upgrade_keeps_the_order_of_history_written_by_sessions_with_cached_ids(
         assert c.execute("SELECT cached_below FROM idsql.history_order").fetchall() == first
 
 
-def test_drift_create_extension(extension_dir: Path, databases: Any,
-                                head_snapshot: dict[str, list[tuple[Any, ...]]]) -> None:
+def test_drift_create_extension(
+    extension_dir: Path, databases: Any, head_snapshot: dict[str, list[tuple[Any, ...]]]
+) -> None:
     fresh, upgraded = databases(), databases()
     with psycopg.connect(fresh, autocommit=True) as c:
         c.execute("CREATE EXTENSION idsql")
@@ -351,15 +355,28 @@ def test_extension_registers_every_table_and_sequence_that_holds_state(extension
         c.execute("CREATE EXTENSION idsql")
         assert _status(dsn).channel == "extension"
         members = {
-            r[0] for r in c.execute(
+            r[0]
+            for r in c.execute(
                 "SELECT c.oid::regclass::text FROM pg_depend d JOIN pg_class c ON c.oid = d.objid"
                 " WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'idsql') AND d.deptype = 'e'"
-                " AND d.classid = 'pg_class'::regclass AND c.relkind IN ('r', 'S') AND c.relpersistence <> 'u'")
+                " AND d.classid = 'pg_class'::regclass AND c.relkind IN ('r', 'S') AND c.relpersistence <> 'u'"
+            )
         }
-        config = {r[0] for r in c.execute(
-            "SELECT x::regclass::text FROM pg_extension, unnest(extconfig) AS x WHERE extname = 'idsql'")}
-    assert {"idsql.prefix_counter", "idsql.table_counter", "idsql.id_mapping", "idsql.sync_queue",
-            "idsql.row_version", "idsql.temp_id_seq", "idsql.row_version_id_seq"} <= config
+        config = {
+            r[0]
+            for r in c.execute(
+                "SELECT x::regclass::text FROM pg_extension, unnest(extconfig) AS x WHERE extname = 'idsql'"
+            )
+        }
+    assert {
+        "idsql.prefix_counter",
+        "idsql.table_counter",
+        "idsql.id_mapping",
+        "idsql.sync_queue",
+        "idsql.row_version",
+        "idsql.temp_id_seq",
+        "idsql.row_version_id_seq",
+    } <= config
     assert config == members - {"idsql.installation"}
     # Marks of rows written unchanged mean nothing outside their transaction: never dumped.
     assert "idsql.state_version_noop" not in config
@@ -371,8 +388,9 @@ def test_create_extension_as_a_non_superuser(extension_dir: Path, pg_server: Any
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(owner)))
         c.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(owner)))
-        c.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
-            sql.Identifier(c.info.dbname), sql.Identifier(owner)))
+        c.execute(
+            sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(sql.Identifier(c.info.dbname), sql.Identifier(owner))
+        )
     try:
         with psycopg.connect(dsn, user=owner, autocommit=True) as c:
             c.execute("CREATE EXTENSION idsql")
@@ -442,8 +460,10 @@ SELECT idsql.enable_state_version('chat_session', history => true);
 INSERT INTO chat_session (session_id) VALUES ('S');
 """
 # Each in a transaction of its own: a version counts once per transaction.
-UPDATES = ["UPDATE chat_session SET note = 'v2' WHERE session_id = 'S'",
-           "UPDATE chat_session SET note = 'v3' WHERE session_id = 'S'"]
+UPDATES = [
+    "UPDATE chat_session SET note = 'v2' WHERE session_id = 'S'",
+    "UPDATE chat_session SET note = 'v3' WHERE session_id = 'S'",
+]
 
 KEPT = {
     "prefix_counter": "SELECT prefix, mode, last_value FROM idsql.prefix_counter ORDER BY 1",
@@ -484,16 +504,18 @@ def test_dump_restore_keeps_counters_history_mappings_and_queues(
 
     dump = tmp_path / "db.dump"
     subprocess.run([str(pg_server.bindir / "pg_dump"), "-Fc", "-f", str(dump), "-d", source], check=True)
-    result = subprocess.run([str(pg_server.bindir / "pg_restore"), "--exit-on-error", "-d", target, str(dump)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(pg_server.bindir / "pg_restore"), "--exit-on-error", "-d", target, str(dump)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
 
     with psycopg.connect(target, autocommit=True) as c:
         after = {name: c.execute(query).fetchall() for name, query in KEPT.items()}  # type: ignore[arg-type]
         assert after == before
         if channel == "extension":
-            assert c.execute("SELECT extversion FROM pg_extension WHERE extname = 'idsql'").fetchone() == (
-                __version__,)
+            assert c.execute("SELECT extversion FROM pg_extension WHERE extname = 'idsql'").fetchone() == (__version__,)
         # The next IDs continue where the source stopped, never repeat.
         assert pyidsql.generate_id(c, "CUS") == pyidsql.increment_id(c, issued["CUS"])
         assert pyidsql.generate_id(c, "EVT") > issued["EVT"]
@@ -515,8 +537,10 @@ def test_dump_restore_state_version_history_continues(pg_server: Any, databases:
     with psycopg.connect(source, autocommit=True) as c:
         pyidsql.install.install(c)
         c.execute(STATE.encode())
-        c.execute("CREATE TABLE entity (entity_id text PRIMARY KEY, session_id text REFERENCES chat_session,"
-                  " state_version bigint NOT NULL DEFAULT 1, name text)")
+        c.execute(
+            "CREATE TABLE entity (entity_id text PRIMARY KEY, session_id text REFERENCES chat_session,"
+            " state_version bigint NOT NULL DEFAULT 1, name text)"
+        )
         c.execute("SELECT idsql.enable_state_version('entity', parent => 'chat_session', history => true)")
         c.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('A', 'S', 'a1')")  # session 2
         for update in UPDATES:  # sessions 3 and 4
@@ -564,8 +588,9 @@ CREATE FUNCTION pgtle.extension_update_paths(name name)
 
 
 @pytest.mark.parametrize("schema", ["", ", schema text DEFAULT NULL"], ids=["pg_tle-1.0-1.3", "pg_tle-1.4+"])
-def test_install_tle_makes_the_calls_of_either_api(schema: str, extension_dir: Path, databases: Any,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_install_tle_makes_the_calls_of_either_api(
+    schema: str, extension_dir: Path, databases: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     dsn = databases()
     assert main(["install", "--tle", "--dsn", dsn]) == 1
     assert "pg_tle is not available" in capsys.readouterr().err
@@ -577,9 +602,15 @@ def test_install_tle_makes_the_calls_of_either_api(schema: str, extension_dir: P
     chain = _release.versions()
     with psycopg.connect(dsn, autocommit=True) as c:
         calls = c.execute("SELECT fn, name, v1, v2, ext FROM pgtle.calls ORDER BY n").fetchall()
-        expected: list[tuple[Any, ...]] = [(
-            "install_extension", "idsql", chain[0], None,
-            _release.extension_script(_release.install_script(chain[0]), install=True))]
+        expected: list[tuple[Any, ...]] = [
+            (
+                "install_extension",
+                "idsql",
+                chain[0],
+                None,
+                _release.extension_script(_release.install_script(chain[0]), install=True),
+            )
+        ]
         expected += [
             ("install_update_path", "idsql", a, b, _release.extension_script(_release.step_script(a, b), install=False))
             for a, b in pairwise(chain)

@@ -155,9 +155,7 @@ JSON = st.recursive(
 ROW = st.dictionaries(st.one_of(st.sampled_from(COLUMNS), HOSTILE), SCALAR, max_size=3)
 KEY = st.one_of(st.fixed_dictionaries({"id": ID}), st.fixed_dictionaries({"id": ID}), ROW, JSON)
 BATCH = st.one_of(
-    st.lists(
-        st.fixed_dictionaries({"table": TABLE, "temp_id": ID}, optional={"new_id": ID, "x": JSON}), max_size=3
-    ),
+    st.lists(st.fixed_dictionaries({"table": TABLE, "temp_id": ID}, optional={"new_id": ID, "x": JSON}), max_size=3),
     JSON,
 )
 

@@ -353,8 +353,10 @@ def test_replace_id_everywhere_two_table_cycle_with_deferrable_fks(conn: Conn) -
     )
     with conn.transaction():
         conn.execute("INSERT INTO husband VALUES ('tmp_h', 'tmp_w'); INSERT INTO wife VALUES ('tmp_w', 'tmp_h')")
-    batch = [{"table": "wife", "temp_id": "tmp_w", "new_id": "W-1"},
-             {"table": "husband", "temp_id": "tmp_h", "new_id": "H-1"}]
+    batch = [
+        {"table": "wife", "temp_id": "tmp_w", "new_id": "W-1"},
+        {"table": "husband", "temp_id": "tmp_h", "new_id": "H-1"},
+    ]
     with conn.transaction():
         pyidsql.negotiate_ids(conn, batch)
         conn.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred checks run now (and pass)
@@ -517,15 +519,23 @@ def test_replace_id_everywhere_row_level_security_never_leaves_a_stale_reference
 
 
 def test_plan_replace_id_lists_every_table_and_warns_about_unindexed_columns(conn: Conn) -> None:
-    conn.execute(CHAIN + "CREATE TABLE comment (no int PRIMARY KEY, task_id text REFERENCES task ON UPDATE CASCADE);"
-                 "INSERT INTO comment VALUES (1, 'tmp_t1');")
+    conn.execute(
+        CHAIN + "CREATE TABLE comment (no int PRIMARY KEY, task_id text REFERENCES task ON UPDATE CASCADE);"
+        "INSERT INTO comment VALUES (1, 'tmp_t1');"
+    )
     pyidsql.enqueue_sync(conn, "task", "tmp_t1", "create")
     before = rows(conn, "task", "subtask", "comment")
     plan = pyidsql.plan_replace_id(conn, "task", "tmp_t1")
     assert [(p.table_name, p.constraint_name, p.columns, p.rows, p.strategy, p.problem) for p in plan] == [
         ("task", "task_pkey", ["id"], 1, "update key", None),
-        ("comment", "comment_task_id_fkey", ["task_id"], 1, "cascade",
-         "no index leads with task_id: each replacement scans public.comment"),
+        (
+            "comment",
+            "comment_task_id_fkey",
+            ["task_id"],
+            1,
+            "cascade",
+            "no index leads with task_id: each replacement scans public.comment",
+        ),
         ("subtask", "subtask_task_id_fkey", ["task_id"], 2, "rewrite", None),
         ("idsql.sync_queue", None, ["model_id", "temporary_client_id", "payload"], 1, "queue", None),
     ]

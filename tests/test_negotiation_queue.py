@@ -148,7 +148,10 @@ def test_listen_id_changes_yields_committed_replacements_once(connect: Connect) 
     events = pyidsql.listen_id_changes(listener, since_log_id=0, timeout=10)
     replayed = next(events)  # from the log; the LISTEN is in place from here on
     assert (replayed.log_id, replayed.table, replayed.old_id, replayed.new_id) == (
-        first["log_id"], "public.project", "tmp_p1", "PRJ-1"
+        first["log_id"],
+        "public.project",
+        "tmp_p1",
+        "PRJ-1",
     )
     assert replayed.touched == {"public.project": 1, "public.task": 1, "idsql.sync_queue": 0}
     with worker.transaction(force_rollback=True):

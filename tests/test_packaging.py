@@ -35,32 +35,40 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = dist.glob("pyidsql-*.whl")
     venv = tmp_path_factory.mktemp("venv")
     _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=venv)
-    site = Path(_run(venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-                     cwd=venv).strip())
+    site = Path(
+        _run(
+            venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=venv
+        ).strip()
+    )
     # A plain path line: the folder joins sys.path, but the editable install's .pth inside it is not read.
     (site / "borrowed_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run(sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-q", "--no-deps", wheel,
-         cwd=venv)
+    _run(
+        sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-q", "--no-deps", wheel, cwd=venv
+    )
     return venv / "bin"
 
 
 def test_wheel_imports_pyidsql_from_the_wheel_with_its_sql(wheel_env: Path) -> None:
-    out = _run(wheel_env / "python", "-c",
-               "import pyidsql, pyidsql._resources as r, pyidsql.alembic as a; "
-               "print(pyidsql.__file__); print(len(r.sql_files())); print(a.version_locations())",
-               cwd=wheel_env)
+    out = _run(
+        wheel_env / "python",
+        "-c",
+        "import pyidsql, pyidsql._resources as r, pyidsql.alembic as a; "
+        "print(pyidsql.__file__); print(len(r.sql_files())); print(a.version_locations())",
+        cwd=wheel_env,
+    )
     module, sql_count, versions = out.splitlines()
     venv = wheel_env.parent
     assert Path(module).is_relative_to(venv) and not Path(module).is_relative_to(REPO)
-    assert int(sql_count) == len([ln for ln in (REPO / "sql" / "manifest.txt").read_text().splitlines()
-                                  if ln.strip() and not ln.startswith("#")])
+    assert int(sql_count) == len(
+        [ln for ln in (REPO / "sql" / "manifest.txt").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    )
     assert Path(versions).is_relative_to(venv)
     assert sorted(p.name for p in Path(versions).glob("*.py")) == sorted(
-        p.name for p in (REPO / "migrations" / "versions").glob("*.py"))
+        p.name for p in (REPO / "migrations" / "versions").glob("*.py")
+    )
 
 
-def test_wheel_installs_through_every_channel(wheel_env: Path, pg_server: Any, empty_dsn: str,
-                                             tmp_path: Path) -> None:
+def test_wheel_installs_through_every_channel(wheel_env: Path, pg_server: Any, empty_dsn: str, tmp_path: Path) -> None:
     pyidsql_cmd = wheel_env / "pyidsql"
 
     # 1. the CLI
@@ -88,7 +96,7 @@ def test_wheel_installs_through_every_channel(wheel_env: Path, pg_server: Any, e
     assert (st.version, st.channel) == (__version__, "alembic")
 
 
-USER_TEST = '''
+USER_TEST = """
 import pyidsql
 
 
@@ -103,10 +111,10 @@ def test_each_test_gets_a_fresh_database(idsql_conn):
 
 def test_with_the_fixtures_of_pytest_postgresql(postgresql):
     assert pyidsql.generate_id(postgresql, "INV") == "INV-AAA0001"
-'''
+"""
 
 # A project that already uses pytest-postgresql's fixtures gives them idsql with one loader.
-USER_CONFTEST = '''
+USER_CONFTEST = """
 import os
 
 from psycopg.conninfo import conninfo_to_dict
@@ -120,7 +128,7 @@ postgresql_noproc = factories.postgresql_noproc(
     dbname=f"shop_{os.getpid()}", load=[load_idsql],
 )
 postgresql = factories.postgresql("postgresql_noproc")
-'''
+"""
 
 
 def test_wheel_pytest_plugin_in_a_new_project(wheel_env: Path, pg_server: Any, tmp_path: Path) -> None:
@@ -132,7 +140,11 @@ def test_wheel_pytest_plugin_in_a_new_project(wheel_env: Path, pg_server: Any, t
     env = {**os.environ, "PYIDSQL_TEST_DSN": pg_server.conninfo(pg_server.maintenance_db), "PYIDSQL_REQUIRE_DB": "1"}
     result = subprocess.run(
         [str(wheel_env / "python"), "-m", "pytest", "-p", "pyidsql.testing", "-q", "-p", "no:cacheprovider"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout

@@ -40,12 +40,15 @@ JUSTIFIED: dict[tuple[str, str], str] = {
         "v_cols, v_set, v_target, v_now and v_match are built by format() from %I-quoted column names and an "
         "oid; the root, key and version are bound as $1..$3"
     ),
-    ("idsql._sequence_state(regclass,regclass[],name[],regtype[],bigint)",
-     "routine is marked as VOLATILE, should be STABLE"):
-        "A STABLE function reads with its caller's snapshot, taken before the fix locked the tables: "
-        "the max must be read with a fresh snapshot, after the lock, or rows committed meanwhile are missed.",
-    ("idsql._lock_sequence_tables(regclass[])", "routine is marked as VOLATILE, should be STABLE"):
-        "It runs LOCK TABLE (through EXECUTE, which plpgsql_check cannot see), refused in a STABLE function.",
+    (
+        "idsql._sequence_state(regclass,regclass[],name[],regtype[],bigint)",
+        "routine is marked as VOLATILE, should be STABLE",
+    ): "A STABLE function reads with its caller's snapshot, taken before the fix locked the tables: "
+    "the max must be read with a fresh snapshot, after the lock, or rows committed meanwhile are missed.",
+    (
+        "idsql._lock_sequence_tables(regclass[])",
+        "routine is marked as VOLATILE, should be STABLE",
+    ): "It runs LOCK TABLE (through EXECUTE, which plpgsql_check cannot see), refused in a STABLE function.",
 }
 
 # Tables that put every idsql trigger function to work, so each is checked against a relation:
@@ -118,9 +121,7 @@ def _key(signature: str, message: str) -> tuple[str, str]:
 @pytest.fixture
 def checked(dsn: str) -> Any:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        available = conn.execute(
-            "SELECT count(*) FROM pg_available_extensions WHERE name = 'plpgsql_check'"
-        ).fetchone()
+        available = conn.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'plpgsql_check'").fetchone()
         if not available or not available[0]:
             reason = "plpgsql_check is not installed on this server (Debian: postgresql-15-plpgsql-check)"
             if os.environ.get("PYIDSQL_REQUIRE_PLPGSQL_CHECK"):
@@ -139,14 +140,20 @@ def test_plpgsql_check_finds_nothing_in_functions(checked: psycopg.Connection[An
 def test_plpgsql_check_finds_nothing_in_trigger_functions(checked: psycopg.Connection[Any]) -> None:
     assert checked.execute(UNUSED_TRIGGER_FUNCTIONS).fetchall() == [], "add a table using it to SAMPLE"
     rows = checked.execute(CHECK_TRIGGERS).fetchall()
-    checked_functions = {_GENERATED.sub(r"\1<oid>", r[0]) for r in checked.execute(
-        "SELECT DISTINCT tgfoid::regprocedure::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
-        " WHERE p.pronamespace = 'idsql'::regnamespace"
-    ).fetchall()}
+    checked_functions = {
+        _GENERATED.sub(r"\1<oid>", r[0])
+        for r in checked.execute(
+            "SELECT DISTINCT tgfoid::regprocedure::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+            " WHERE p.pronamespace = 'idsql'::regnamespace"
+        ).fetchall()
+    }
     # Each kind of generated function and each fixed trigger function was reached.
     assert checked_functions >= {
-        "idsql.tg_state_version_row_<oid>()", "idsql.tg_state_version_after_<oid>()",
-        "idsql.tg_negotiation_resolve()", "idsql.tg_sync_queue_transition()", "idsql._state_version_skip()",
+        "idsql.tg_state_version_row_<oid>()",
+        "idsql.tg_state_version_after_<oid>()",
+        "idsql.tg_negotiation_resolve()",
+        "idsql.tg_sync_queue_transition()",
+        "idsql._state_version_skip()",
     }
     assert [row for row in rows if _key(row[0], row[3]) not in JUSTIFIED] == []
 

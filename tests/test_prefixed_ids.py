@@ -64,8 +64,11 @@ def test_increment_id_boundary_table(conn: Conn, ordinal: int, expected: str) ->
 
 
 def test_generate_id_crosses_every_boundary(conn: Conn) -> None:
-    for last, nxt in [("CUS-AAA9999", "CUS-AAB0001"), ("CUS-ZZZ9999", "CUS-AAAA0001"),
-                      ("CUS-ZZZZ9999", "CUS-AAAAA0001")]:
+    for last, nxt in [
+        ("CUS-AAA9999", "CUS-AAB0001"),
+        ("CUS-ZZZ9999", "CUS-AAAA0001"),
+        ("CUS-ZZZZ9999", "CUS-AAAAA0001"),
+    ]:
         pyidsql.reset_sequence(conn, "CUS", last)
         assert pyidsql.generate_id(conn, "CUS") == nxt
         assert pyidsql.current_id(conn, "CUS") == nxt
@@ -511,14 +514,14 @@ def test_sqlalchemy_server_default(dsn: str) -> None:
     engine = _engine(dsn)
     meta = sa.MetaData()
     customer = sa.Table(
-        "customer", meta,
+        "customer",
+        meta,
         sa.Column("id", sa.Text, primary_key=True, server_default=prefixed_id_default(pyidsql.IdPrefixes.CUSTOMER)),
         sa.Column("name", sa.Text),
     )
     with engine.begin() as sc:
         meta.create_all(sc)
-        ids = [sc.execute(sa.insert(customer).values(name=n).returning(customer.c.id)).scalar_one()
-               for n in ("a", "b")]
+        ids = [sc.execute(sa.insert(customer).values(name=n).returning(customer.c.id)).scalar_one() for n in ("a", "b")]
     assert ids == ["CUS-AAA0001", "CUS-AAA0002"]
     for bad in ["cus", "CUS'); DROP TABLE customer; --", ""]:
         with pytest.raises(errors.InvalidPrefix):
@@ -528,9 +531,16 @@ def test_sqlalchemy_server_default(dsn: str) -> None:
 
 def test_id_prefixes_are_the_original_constants(conn: Conn) -> None:
     assert pyidsql.IdPrefixes.all() == {
-        "CUSTOMER": "CUS", "VENDOR": "VEN", "WAREHOUSE": "WH", "ITEM_PACKAGING": "PKG",
-        "UNIT_OF_MEASUREMENT": "UOM", "PURCHASE_ORDER": "PUR", "SALES_ORDER": "SAL",
-        "INVOICE": "INV", "RECEIPT": "REC", "INVENTORY": "INVY",
+        "CUSTOMER": "CUS",
+        "VENDOR": "VEN",
+        "WAREHOUSE": "WH",
+        "ITEM_PACKAGING": "PKG",
+        "UNIT_OF_MEASUREMENT": "UOM",
+        "PURCHASE_ORDER": "PUR",
+        "SALES_ORDER": "SAL",
+        "INVOICE": "INV",
+        "RECEIPT": "REC",
+        "INVENTORY": "INVY",
     }
     for prefix in pyidsql.IdPrefixes.all().values():
         assert pyidsql.generate_id(conn, prefix) == f"{prefix}-AAA0001"

@@ -124,9 +124,9 @@ def _model() -> tuple[type[DeclarativeBase], type[object], type[object]]:
 
 
 def _versions(c: sa.Connection) -> tuple[int, int]:
-    row = c.execute(sa.text(
-        "SELECT s.state_version, e.state_version FROM chat_session s JOIN entity e USING (session_id)"
-    )).one()
+    row = c.execute(
+        sa.text("SELECT s.state_version, e.state_version FROM chat_session s JOIN entity e USING (session_id)")
+    ).one()
     return row[0], row[1]
 
 

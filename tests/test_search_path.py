@@ -92,8 +92,9 @@ def test_install_upgrade_and_grant_ignore_a_hostile_search_path(
     first = _release.versions()[0]
     with psycopg.connect(empty_dsn, autocommit=True) as c:
         c.execute(PLANTED)
-        c.execute(sql.SQL("ALTER DATABASE {} SET search_path = public, pg_catalog").format(
-            sql.Identifier(c.info.dbname)))
+        c.execute(
+            sql.SQL("ALTER DATABASE {} SET search_path = public, pg_catalog").format(sql.Identifier(c.info.dbname))
+        )
     with psycopg.connect(empty_dsn, autocommit=True) as c:
         assert c.execute("SHOW search_path").fetchone() == ("public, pg_catalog",)
         if channel == "extension":

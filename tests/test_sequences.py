@@ -186,7 +186,10 @@ def test_sequence_report_smallint_int_bigint_and_near_limit(conn: Conn) -> None:
     fixes(conn)
     rows = report(conn)
     assert {k: r.status for k, r in rows.items()} == {
-        "s2.id": "near_limit", "s4.id": "ok", "s8.id": "near_limit", "narrow.id": "ok"
+        "s2.id": "near_limit",
+        "s4.id": "ok",
+        "s8.id": "near_limit",
+        "narrow.id": "ok",
     }
     conn.execute("SELECT setval('wide', 31000)")  # fine for bigint, near the smallint limit
     assert report(conn)["narrow.id"].status == "near_limit"
@@ -309,9 +312,7 @@ def test_fix_all_sequences_procedure_commits_each_sequence_outside_a_block(dsn: 
 def test_fix_all_sequences_procedure_ignores_a_hostile_search_path(dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA evil")
-        conn.execute(
-            "CREATE FUNCTION evil.plus(int, int) RETURNS int LANGUAGE sql AS 'SELECT 1/0'"
-        )
+        conn.execute("CREATE FUNCTION evil.plus(int, int) RETURNS int LANGUAGE sql AS 'SELECT 1/0'")
         conn.execute("CREATE OPERATOR evil.+ (LEFTARG = int, RIGHTARG = int, FUNCTION = evil.plus)")
         conn.execute("CREATE TABLE a (id serial)")
         conn.execute("INSERT INTO a VALUES (5)")

@@ -233,8 +233,11 @@ def test_enable_state_version_noop_updates_count_for_nothing(db: psycopg.Connect
     cur = db.execute("UPDATE entity SET name = name, state_version = state_version")
     assert cur.rowcount == 2  # every row it matched, as without triggers
     # Bookkeeping only, each column alone and both, with and without a version column.
-    for change in ("updated_at = now() + interval '1 day'", "created_at = now() - interval '1 day'",
-                   "updated_at = now() + interval '1 day', created_at = now()"):
+    for change in (
+        "updated_at = now() + interval '1 day'",
+        "created_at = now() - interval '1 day'",
+        "updated_at = now() + interval '1 day', created_at = now()",
+    ):
         assert db.execute(f"UPDATE entity SET {change}").rowcount == 2, change
         assert db.execute(f"UPDATE entity_attribute SET {change}").rowcount == 1, change
     db.execute("UPDATE entity_attribute SET name = 'colour'")
@@ -255,10 +258,12 @@ def test_enable_state_version_noop_of_a_large_value_counts_for_nothing(
     # A large value is stored compressed or out of line, but an UPDATE carries it in full: the
     # same value must still be a no-op, on a table with a row trigger (entity) and on one without
     # (note: no version column, no timestamps).
-    db.execute("CREATE TABLE note (note_id text PRIMARY KEY, session_id text NOT NULL REFERENCES chat_session, "
-               "body text)")
-    db.execute("SELECT idsql.enable_state_version('note', version_column => NULL, parent => 'chat_session', "
-               "history => true)")
+    db.execute(
+        "CREATE TABLE note (note_id text PRIMARY KEY, session_id text NOT NULL REFERENCES chat_session, body text)"
+    )
+    db.execute(
+        "SELECT idsql.enable_state_version('note', version_column => NULL, parent => 'chat_session', history => true)"
+    )
     rng = random.Random(5)
     big = "x" * 6000 if stored == "compressed" else "".join(rng.choice("0123456789abcdef") for _ in range(6000))
     db.execute("INSERT INTO chat_session (session_id) VALUES ('S')")
@@ -340,7 +345,6 @@ def test_enable_state_version_bulk_update_counts_like_single_rows(db: psycopg.Co
     assert rows == [(1, 300), (2, 299), (3, 300)]
 
 
-
 def test_enable_state_version_bulk_updates_each_parent_once_per_statement(db: psycopg.Connection[Any]) -> None:
     # Spec: at most one parent UPDATE per distinct parent per statement. pg_stat_xact_user_tables
     # counts the row versions each table got, in this transaction and in earlier ones of this
@@ -369,9 +373,12 @@ def test_enable_state_version_bulk_updates_each_parent_once_per_statement(db: ps
     assert updates_by("UPDATE entity SET name = 'm'") == {"chat_session": 3, "entity": 300, "entity_attribute": 0}
     # 60 attributes of 30 entities: each entity once, and through them each session once.
     assert updates_by("UPDATE entity_attribute SET value = 'v'") == {
-        "chat_session": 3, "entity": 30, "entity_attribute": 60
+        "chat_session": 3,
+        "entity": 30,
+        "entity_attribute": 60,
     }
     assert db.execute("SELECT array_agg(DISTINCT state_version) FROM chat_session").fetchone() == ([3],)
+
 
 # --- installing ------------------------------------------------------------------------------------
 
@@ -581,9 +588,7 @@ def test_changes_between_lists_added_rows_and_ignores_bookkeeping(db: psycopg.Co
     db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, name) VALUES ('a1', 'A', 'colour')")
     diff = pyidsql.changes_between(db, "chat_session", S, 1, 2)
     # Entity A's version moved, but only its attribute changed: A is not listed.
-    assert [(d.table_name, d.key, d.change) for d in diff] == [
-        ("entity_attribute", {"attribute_id": "a1"}, "added")
-    ]
+    assert [(d.table_name, d.key, d.change) for d in diff] == [("entity_attribute", {"attribute_id": "a1"}, "added")]
     assert pyidsql.changes_between(db, "chat_session", S, 2, 2) == []
     with pytest.raises(psycopg.errors.NullValueNotAllowed):
         db.execute("SELECT * FROM idsql.changes_between('chat_session', NULL, 1, 2)")
@@ -660,11 +665,13 @@ def test_changes_between_matches_its_definition_on_random_histories(connect: Con
     attributes: dict[str, str] = {}  # attribute -> entity
     # Columns come, change name and go while the history grows: rows written before a change of
     # columns have keys the table no longer has, or lack some it has.
-    schema = {10: ("entity_attribute", "note", "ALTER TABLE entity_attribute ADD COLUMN note text"),
-              18: ("entity", "rank", "ALTER TABLE entity ADD COLUMN rank int"),
-              24: ("entity_attribute", "remark", "ALTER TABLE entity_attribute RENAME COLUMN note TO remark"),
-              30: ("entity", "", "ALTER TABLE entity DROP COLUMN rank"),
-              34: ("entity_attribute", "", "ALTER TABLE entity_attribute DROP COLUMN remark")}
+    schema = {
+        10: ("entity_attribute", "note", "ALTER TABLE entity_attribute ADD COLUMN note text"),
+        18: ("entity", "rank", "ALTER TABLE entity ADD COLUMN rank int"),
+        24: ("entity_attribute", "remark", "ALTER TABLE entity_attribute RENAME COLUMN note TO remark"),
+        30: ("entity", "", "ALTER TABLE entity DROP COLUMN rank"),
+        34: ("entity_attribute", "", "ALTER TABLE entity_attribute DROP COLUMN remark"),
+    }
     extra = {"entity_attribute": "", "entity": ""}  # the extra column each table has now, if any
 
     def column(table: str, usual: str) -> str:
@@ -682,13 +689,17 @@ def test_changes_between_matches_its_definition_on_random_histories(connect: Con
                 if op < 0.3 or not entities:
                     e = f"e{next(ids)}"
                     entities[e] = rng.choice("ST")
-                    c.execute("INSERT INTO entity (entity_id, session_id, name) VALUES (%s, %s, %s)",
-                              (e, entities[e], rng.choice("abc")))
+                    c.execute(
+                        "INSERT INTO entity (entity_id, session_id, name) VALUES (%s, %s, %s)",
+                        (e, entities[e], rng.choice("abc")),
+                    )
                 elif op < 0.5:
                     name = column("entity", "name")
                     value = rng.randint(1, 3) if name == "rank" else rng.choice("abcd")
-                    c.execute(sql.SQL("UPDATE entity SET {} = %s WHERE entity_id = %s").format(sql.Identifier(name)),
-                              (value, rng.choice(sorted(entities))))
+                    c.execute(
+                        sql.SQL("UPDATE entity SET {} = %s WHERE entity_id = %s").format(sql.Identifier(name)),
+                        (value, rng.choice(sorted(entities))),
+                    )
                 elif op < 0.6:
                     e = rng.choice(sorted(entities))
                     entities[e] = "T" if entities[e] == "S" else "S"
@@ -701,14 +712,20 @@ def test_changes_between_matches_its_definition_on_random_histories(connect: Con
                 elif op < 0.85:
                     a = f"a{next(ids)}"
                     attributes[a] = rng.choice(sorted(entities))
-                    c.execute("INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES (%s, %s, %s)",
-                              (a, attributes[a], rng.choice("xyz")))
+                    c.execute(
+                        "INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES (%s, %s, %s)",
+                        (a, attributes[a], rng.choice("xyz")),
+                    )
                 elif attributes:
                     a = rng.choice(sorted(attributes))
                     if rng.random() < 0.5:
                         name = column("entity_attribute", "value")
-                        c.execute(sql.SQL("UPDATE entity_attribute SET {} = %s WHERE attribute_id = %s")
-                                  .format(sql.Identifier(name)), (rng.choice("xyz"), a))
+                        c.execute(
+                            sql.SQL("UPDATE entity_attribute SET {} = %s WHERE attribute_id = %s").format(
+                                sql.Identifier(name)
+                            ),
+                            (rng.choice("xyz"), a),
+                        )
                     else:
                         c.execute("DELETE FROM entity_attribute WHERE attribute_id = %s", (a,))
                         del attributes[a]
@@ -736,16 +753,19 @@ def test_changes_between_matches_its_definition_on_random_histories(connect: Con
 def test_rollback_after_moves_and_cascades_touches_only_what_was_under_the_root(db: psycopg.Connection[Any]) -> None:
     db.execute("INSERT INTO chat_session (session_id) VALUES ('S'), ('T')")
     db.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('E', 'S', 'e'), ('D', 'S', 'd')")  # S 2
-    db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES ('a', 'E', 'x'),"
-               " ('d1', 'D', 'y')")  # S 3
+    db.execute(
+        "INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES ('a', 'E', 'x'), ('d1', 'D', 'y')"
+    )  # S 3
     db.execute("UPDATE entity SET session_id = 'T' WHERE entity_id = 'E'")  # S 4, T 2: 'a' goes with E
     db.execute("DELETE FROM entity WHERE entity_id = 'D'")  # S 5: 'd1' goes by cascade
     db.execute("INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES ('b', 'E', 'z')")  # T 3
     assert (_session(db, "S"), _session(db, "T")) == (5, 3)
 
     def changes(root: str, a: int, b: int) -> list[tuple[str, str, str]]:
-        return sorted((str(d.table_name), next(iter(d.key.values())), d.change)
-                      for d in pyidsql.changes_between(db, "chat_session", {"session_id": root}, a, b))
+        return sorted(
+            (str(d.table_name), next(iter(d.key.values())), d.change)
+            for d in pyidsql.changes_between(db, "chat_session", {"session_id": root}, a, b)
+        )
 
     assert changes("S", 3, 4) == [("entity", "E", "removed"), ("entity_attribute", "a", "removed")]
     assert changes("T", 1, 2) == [("entity", "E", "added"), ("entity_attribute", "a", "added")]
@@ -753,13 +773,20 @@ def test_rollback_after_moves_and_cascades_touches_only_what_was_under_the_root(
     # Back to before E and D existed: nothing of T's is taken, E and its attributes stay there.
     assert pyidsql.rollback_to_version(db, "chat_session", {"session_id": "S"}, 1) == 6
     assert _subtree(db, "S") == {}
-    assert sorted(k for _, k in _subtree(db, "T")) == ['{"attribute_id": "a"}', '{"attribute_id": "b"}',
-                                                       '{"entity_id": "E"}']
+    assert sorted(k for _, k in _subtree(db, "T")) == [
+        '{"attribute_id": "a"}',
+        '{"attribute_id": "b"}',
+        '{"entity_id": "E"}',
+    ]
     # Back to version 3: E comes back from T with its attributes, 'b' (which it never had under S)
     # goes, D and 'd1' come back.
     assert pyidsql.rollback_to_version(db, "chat_session", {"session_id": "S"}, 3) == 7
-    assert sorted(k for _, k in _subtree(db, "S")) == ['{"attribute_id": "a"}', '{"attribute_id": "d1"}',
-                                                       '{"entity_id": "D"}', '{"entity_id": "E"}']
+    assert sorted(k for _, k in _subtree(db, "S")) == [
+        '{"attribute_id": "a"}',
+        '{"attribute_id": "d1"}',
+        '{"entity_id": "D"}',
+        '{"entity_id": "E"}',
+    ]
     assert _subtree(db, "T") == {}
     assert _session(db, "T") == 4  # losing E counted for T
 
@@ -768,13 +795,18 @@ def test_a_move_carries_every_level_below_even_through_a_table_without_history(d
     # session -> entity -> entity_attribute (history) -> tag (history), and the same with the
     # attributes' history off: the tags still go with their entity.
     db.execute("ALTER TABLE entity_attribute ADD COLUMN state_version bigint NOT NULL DEFAULT 1")
-    db.execute("CREATE TABLE tag (tag_id text PRIMARY KEY, attribute_id text NOT NULL REFERENCES entity_attribute,"
-               " label text)")
+    db.execute(
+        "CREATE TABLE tag (tag_id text PRIMARY KEY, attribute_id text NOT NULL REFERENCES entity_attribute, label text)"
+    )
     for n, attribute_history in enumerate((True, False)):
-        db.execute("SELECT idsql.enable_state_version('entity_attribute', parent => 'entity', history => %s)",
-                   (attribute_history,))
-        db.execute("SELECT idsql.enable_state_version('tag', version_column => NULL, parent => 'entity_attribute',"
-                   " history => true)")
+        db.execute(
+            "SELECT idsql.enable_state_version('entity_attribute', parent => 'entity', history => %s)",
+            (attribute_history,),
+        )
+        db.execute(
+            "SELECT idsql.enable_state_version('tag', version_column => NULL, parent => 'entity_attribute',"
+            " history => true)"
+        )
         src, dst = f"S{n}", f"T{n}"
         db.execute("INSERT INTO chat_session (session_id) VALUES (%s), (%s)", (src, dst))
         db.execute("INSERT INTO entity (entity_id, session_id) VALUES (%s, %s)", (f"E{n}", src))
@@ -783,11 +815,15 @@ def test_a_move_carries_every_level_below_even_through_a_table_without_history(d
         s, t = _session(db, src), _session(db, dst)
         db.execute("UPDATE entity SET session_id = %s WHERE entity_id = %s", (dst, f"E{n}"))
         moved = {"entity": "removed", "tag": "removed"} | ({"entity_attribute": "removed"} if attribute_history else {})
-        got = {str(d.table_name): d.change
-               for d in pyidsql.changes_between(db, "chat_session", {"session_id": src}, s, s + 1)}
+        got = {
+            str(d.table_name): d.change
+            for d in pyidsql.changes_between(db, "chat_session", {"session_id": src}, s, s + 1)
+        }
         assert got == moved
-        got = {str(d.table_name): d.change
-               for d in pyidsql.changes_between(db, "chat_session", {"session_id": dst}, t, t + 1)}
+        got = {
+            str(d.table_name): d.change
+            for d in pyidsql.changes_between(db, "chat_session", {"session_id": dst}, t, t + 1)
+        }
         assert got == {k: "added" for k in moved}
 
 
@@ -801,7 +837,11 @@ def test_row_history_lists_versions_in_the_order_they_were_written(db: psycopg.C
     db.execute("UPDATE entity_attribute SET value = 'v3'")
     history = pyidsql.row_history(db, "entity_attribute", {"attribute_id": "a"})
     assert [(h.operation, h.row_data["value"]) for h in history] == [
-        ("INSERT", "v1"), ("UPDATE", "v2"), ("UPDATE", "v2"), ("UPDATE", "v3")]
+        ("INSERT", "v1"),
+        ("UPDATE", "v2"),
+        ("UPDATE", "v2"),
+        ("UPDATE", "v3"),
+    ]
     # A row deleted and inserted again by a rollback starts at version 1 again, after the others.
     db.execute("UPDATE entity SET name = 'f'")
     db.execute("DELETE FROM entity_attribute")
@@ -809,7 +849,11 @@ def test_row_history_lists_versions_in_the_order_they_were_written(db: psycopg.C
     pyidsql.rollback_to_version(db, "chat_session", {"session_id": "T"}, _session(db, "T") - 2)
     history = pyidsql.row_history(db, "entity", {"entity_id": "E"})
     assert [(h.operation, h.state_version) for h in history] == [
-        ("INSERT", 1), *(("UPDATE", v) for v in range(2, 8)), ("DELETE", 7), ("INSERT", 1)]
+        ("INSERT", 1),
+        *(("UPDATE", v) for v in range(2, 8)),
+        ("DELETE", 7),
+        ("INSERT", 1),
+    ]
 
 
 # The rows under each session, read from the tables themselves: what the history must agree with.
@@ -848,25 +892,37 @@ def _random_moves_history(c: psycopg.Connection[Any], rng: random.Random) -> dic
                 attributes = [r[0] for r in c.execute("SELECT attribute_id FROM entity_attribute ORDER BY 1")]
                 op = rng.random()
                 if op < 0.2 or not entities:
-                    c.execute("INSERT INTO entity (entity_id, session_id, name) VALUES (%s, %s, %s)",
-                              (f"e{next(ids)}", rng.choice("ST"), rng.choice("abc")))
+                    c.execute(
+                        "INSERT INTO entity (entity_id, session_id, name) VALUES (%s, %s, %s)",
+                        (f"e{next(ids)}", rng.choice("ST"), rng.choice("abc")),
+                    )
                 elif op < 0.3:
-                    c.execute("UPDATE entity SET name = %s WHERE entity_id = %s",
-                              (rng.choice("abcd"), rng.choice(entities)))
+                    c.execute(
+                        "UPDATE entity SET name = %s WHERE entity_id = %s", (rng.choice("abcd"), rng.choice(entities))
+                    )
                 elif op < 0.5:
-                    c.execute("UPDATE entity SET session_id = CASE session_id WHEN 'S' THEN 'T' ELSE 'S' END"
-                              " WHERE entity_id = %s", (rng.choice(entities),))
+                    c.execute(
+                        "UPDATE entity SET session_id = CASE session_id WHEN 'S' THEN 'T' ELSE 'S' END"
+                        " WHERE entity_id = %s",
+                        (rng.choice(entities),),
+                    )
                 elif op < 0.55:
                     c.execute("DELETE FROM entity WHERE entity_id = %s", (rng.choice(entities),))
                 elif op < 0.75 or not attributes:
-                    c.execute("INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES (%s, %s, %s)",
-                              (f"a{next(ids)}", rng.choice(entities), rng.choice("xyz")))
+                    c.execute(
+                        "INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES (%s, %s, %s)",
+                        (f"a{next(ids)}", rng.choice(entities), rng.choice("xyz")),
+                    )
                 elif op < 0.85:
-                    c.execute("UPDATE entity_attribute SET value = %s WHERE attribute_id = %s",
-                              (rng.choice("xyz"), rng.choice(attributes)))
+                    c.execute(
+                        "UPDATE entity_attribute SET value = %s WHERE attribute_id = %s",
+                        (rng.choice("xyz"), rng.choice(attributes)),
+                    )
                 elif op < 0.95:
-                    c.execute("UPDATE entity_attribute SET entity_id = %s WHERE attribute_id = %s",
-                              (rng.choice(entities), rng.choice(attributes)))
+                    c.execute(
+                        "UPDATE entity_attribute SET entity_id = %s WHERE attribute_id = %s",
+                        (rng.choice(entities), rng.choice(attributes)),
+                    )
                 else:
                     c.execute("DELETE FROM entity_attribute WHERE attribute_id = %s", (rng.choice(attributes),))
         for session in "ST":
@@ -890,8 +946,10 @@ def _check_reads(c: psycopg.Connection[Any], session: str, versions: dict[int, R
                 if _data(old) != _data(new):
                     change = "added" if old is None else "removed" if new is None else "changed"
                     want.append((k[0], k[1], change, old, new))
-            got = sorted((str(d.table_name), json.dumps(d.key, sort_keys=True), d.change, d.old_data, d.new_data)
-                         for d in pyidsql.changes_between(c, "chat_session", key, a, b))
+            got = sorted(
+                (str(d.table_name), json.dumps(d.key, sort_keys=True), d.change, d.old_data, d.new_data)
+                for d in pyidsql.changes_between(c, "chat_session", key, a, b)
+            )
             assert got == sorted(want, key=lambda w: (w[0], w[1])), (session, a, b)
 
 
@@ -1024,9 +1082,7 @@ def test_state_versioned_enables_the_triggers_in_create_all(dsn: str) -> None:
             assert [e["name"] for e in pyidsql.children_as_of(c, "sa_entity", S, 2)] == ["a"]
         with engine.begin() as c:
             metadata.drop_all(c)
-            assert c.execute(
-                sa.text("SELECT count(*) FROM idsql.state_version_table WHERE enabled")
-            ).scalar() == 0
+            assert c.execute(sa.text("SELECT count(*) FROM idsql.state_version_table WHERE enabled")).scalar() == 0
     finally:
         engine.dispose()
 
@@ -1054,7 +1110,7 @@ else:
             context.run_migrations()
 """
 
-ALEMBIC_0001 = '''
+ALEMBIC_0001 = """
 from alembic import op
 
 revision = "sv_0001"
@@ -1074,7 +1130,7 @@ def downgrade():
     op.disable_state_version("Entity", schema="app")
     op.disable_state_version("session", schema="app")
     op.execute("DROP SCHEMA app CASCADE")
-'''
+"""
 
 
 def test_enable_state_version_alembic_ops_upgrade_and_downgrade(dsn: str, tmp_path: Any) -> None:
@@ -1090,7 +1146,11 @@ def test_enable_state_version_alembic_ops_upgrade_and_downgrade(dsn: str, tmp_pa
     def alembic(*args: str) -> str:
         result = subprocess.run(
             [sys.executable, "-m", "alembic", "-c", str(tmp_path / "alembic.ini"), *args],
-            cwd=tmp_path, env={**os.environ, "APP_DSN": dsn}, capture_output=True, text=True, timeout=120,
+            cwd=tmp_path,
+            env={**os.environ, "APP_DSN": dsn},
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert result.returncode == 0, result.stderr
         return result.stdout
@@ -1156,16 +1216,20 @@ def test_enable_state_version_never_takes_another_tables_function(db: psycopg.Co
     note, memo = (db.execute("SELECT %s::regclass::oid", (t,)).fetchone()[0] for t in ("note", "memo"))  # type: ignore[index]
     for kind in ("row", "after"):  # what a restore leaves: note's functions named by memo's OID
         db.execute(f"ALTER FUNCTION idsql.tg_state_version_{kind}_{note}() RENAME TO tg_state_version_{kind}_{memo}")  # type: ignore[arg-type]
-    db.execute("UPDATE idsql.state_version_table SET row_function = %s WHERE tbl = 'note'::regclass",
-               (f"tg_state_version_row_{memo}",))
+    db.execute(
+        "UPDATE idsql.state_version_table SET row_function = %s WHERE tbl = 'note'::regclass",
+        (f"tg_state_version_row_{memo}",),
+    )
 
     db.execute("SELECT idsql.enable_state_version('memo', history => true)")
-    functions = dict(db.execute(
-        "SELECT t.tgrelid::regclass::text || ' ' || t.tgname, p.proname::text"
-        "  FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
-        " WHERE t.tgname IN ('idsql_state_version_row', 'idsql_state_version_insert')"
-        "   AND t.tgrelid IN ('note'::regclass, 'memo'::regclass)"
-    ).fetchall())
+    functions = dict(
+        db.execute(
+            "SELECT t.tgrelid::regclass::text || ' ' || t.tgname, p.proname::text"
+            "  FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+            " WHERE t.tgname IN ('idsql_state_version_row', 'idsql_state_version_insert')"
+            "   AND t.tgrelid IN ('note'::regclass, 'memo'::regclass)"
+        ).fetchall()
+    )
     assert functions == {
         "note idsql_state_version_row": f"tg_state_version_row_{memo}",
         "note idsql_state_version_insert": f"tg_state_version_after_{memo}",

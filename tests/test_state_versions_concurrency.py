@@ -103,7 +103,5 @@ def test_enable_state_version_32_writers_no_deadlock_no_lost_count(dsn: str) -> 
     with psycopg.connect(dsn, autocommit=True) as c:
         sessions = dict(c.execute("SELECT session_id, state_version FROM chat_session").fetchall())
         ents = dict(c.execute("SELECT entity_id, state_version FROM entity").fetchall())
-    assert {s: sessions[s] - before_sessions[s] for s in sessions} == {
-        s: committed_sessions[s] for s in sessions
-    }
+    assert {s: sessions[s] - before_sessions[s] for s in sessions} == {s: committed_sessions[s] for s in sessions}
     assert {e: ents[e] - before_entities[e] for e in ents} == {e: committed_entities[e] for e in ents}

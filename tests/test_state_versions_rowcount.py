@@ -74,12 +74,14 @@ def _state(c: psycopg.Connection[Any], clock: bool = False) -> dict[str, Any]:
     drop = "" if clock else " - 'created_at' - 'updated_at'"
     state: dict[str, Any] = {}
     for t in TABLES:
-        state[t] = c.execute(f"SELECT coalesce(jsonb_agg(to_jsonb(t){drop} ORDER BY {_key(t)}), '[]') FROM {t} AS t"
-                             ).fetchone()
+        state[t] = c.execute(
+            f"SELECT coalesce(jsonb_agg(to_jsonb(t){drop} ORDER BY {_key(t)}), '[]') FROM {t} AS t"
+        ).fetchone()
     state["history"] = c.execute(
         "SELECT coalesce(jsonb_agg(jsonb_build_array(tbl::text, key, state_version, parent_key, parent_version,"
         f" root::text, root_key, root_version, operation, row_data{drop}) ORDER BY id), '[]')"
-        " FROM idsql.row_version").fetchone()
+        " FROM idsql.row_version"
+    ).fetchone()
     return state
 
 
@@ -108,8 +110,9 @@ def test_noop_update_reports_every_row_and_counts_for_nothing(db: psycopg.Connec
 
 
 @pytest.mark.parametrize("table", WITH_TIMESTAMPS)
-def test_update_of_the_timestamps_alone_reports_its_rows_and_keeps_them(db: psycopg.Connection[Any],
-                                                                        table: str) -> None:
+def test_update_of_the_timestamps_alone_reports_its_rows_and_keeps_them(
+    db: psycopg.Connection[Any], table: str
+) -> None:
     before = _state(db, clock=True)
     cur = db.execute(f"UPDATE {table} SET updated_at = now() + interval '1 day' RETURNING updated_at")
     assert cur.rowcount == 2
@@ -144,12 +147,15 @@ SEQUENCES = {
 
 @pytest.mark.parametrize("table", TABLES)
 @pytest.mark.parametrize("sequence", list(SEQUENCES))
-def test_a_noop_earlier_in_a_transaction_hides_no_change_after_it(db: psycopg.Connection[Any], table: str,
-                                                                  sequence: str) -> None:
+def test_a_noop_earlier_in_a_transaction_hides_no_change_after_it(
+    db: psycopg.Connection[Any], table: str, sequence: str
+) -> None:
     where = f"WHERE {_key(table)} = '{_first(table)}'"
-    spelled = {"noop": f"UPDATE {table} SET title = title {where}",
-               "change": f"UPDATE {table} SET title = 'changed' {where}",
-               "change2": f"UPDATE {table} SET title = 'changed again' {where}"}
+    spelled = {
+        "noop": f"UPDATE {table} SET title = title {where}",
+        "change": f"UPDATE {table} SET title = 'changed' {where}",
+        "change2": f"UPDATE {table} SET title = 'changed again' {where}",
+    }
     statements = [spelled.get(s, s) for s in SEQUENCES[sequence]]
     changes = [spelled[s] for s in SEQUENCES[sequence] if s.startswith("change")]
     got = _in_rolled_back_transaction(db, statements)
@@ -159,14 +165,18 @@ def test_a_noop_earlier_in_a_transaction_hides_no_change_after_it(db: psycopg.Co
         assert row["state_version"] == 2  # once per transaction, however many changes
 
 
-@pytest.mark.parametrize("noop", ["UPDATE book SET title = title WHERE book_id = 'b1'",
-                                  "UPDATE chapter SET title = title WHERE chapter_id = 'c1'"])
+@pytest.mark.parametrize(
+    "noop",
+    ["UPDATE book SET title = title WHERE book_id = 'b1'", "UPDATE chapter SET title = title WHERE chapter_id = 'c1'"],
+)
 def test_a_parent_written_unchanged_still_counts_its_children_once(db: psycopg.Connection[Any], noop: str) -> None:
     # The parent (or the row between) was written unchanged first: the child's change must still
     # reach it and the root, once, however many children change after.
-    changes = ["UPDATE page SET title = 'changed' WHERE page_id = 'p1'",
-               "UPDATE note SET title = 'changed' WHERE note_id = 'n2'",
-               "UPDATE page SET title = 'changed' WHERE page_id = 'p2'"]
+    changes = [
+        "UPDATE page SET title = 'changed' WHERE page_id = 'p1'",
+        "UPDATE note SET title = 'changed' WHERE note_id = 'n2'",
+        "UPDATE page SET title = 'changed' WHERE page_id = 'p2'",
+    ]
     got = _in_rolled_back_transaction(db, [noop, *changes])
     assert got == _in_rolled_back_transaction(db, changes)
     versions = {r["book_id"]: r["state_version"] for r in got["book"][0]}
@@ -176,8 +186,9 @@ def test_a_parent_written_unchanged_still_counts_its_children_once(db: psycopg.C
 def test_marks_of_finished_transactions_are_collected(db: psycopg.Connection[Any], connect: Connect) -> None:
     # A row written unchanged and not counted is marked until its transaction ends. A mark is
     # garbage once its transaction has ended, and the next transaction with a no-op removes it.
-    assert db.execute("SELECT relpersistence FROM pg_class WHERE oid = 'idsql.state_version_noop'::regclass"
-                      ).fetchone() == ("u",)
+    assert db.execute(
+        "SELECT relpersistence FROM pg_class WHERE oid = 'idsql.state_version_noop'::regclass"
+    ).fetchone() == ("u",)
     db.execute("UPDATE doc SET title = title")
     first = db.execute("SELECT xid::text, count(*) FROM idsql.state_version_noop GROUP BY 1").fetchall()
     assert len(first) == 1 and first[0][1] == 2
@@ -222,14 +233,26 @@ def psql(pg_server: Any) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_psql_reports_the_rows_of_a_noop_update(db: psycopg.Connection[Any], dsn: str, psql: str,
-                                                table: str) -> None:
+def test_psql_reports_the_rows_of_a_noop_update(db: psycopg.Connection[Any], dsn: str, psql: str, table: str) -> None:
     before = _state(db, clock=True)
-    out = subprocess.run([psql, "-X", "-v", "ON_ERROR_STOP=1", "-d", dsn,
-                          "-c", f"UPDATE {table} SET title = title",
-                          "-c", f"UPDATE {table} SET title = title WHERE {_key(table)} = '{_first(table)}'"
-                                f" RETURNING {_key(table)}"],
-                         capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [
+            psql,
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            dsn,
+            "-c",
+            f"UPDATE {table} SET title = title",
+            "-c",
+            f"UPDATE {table} SET title = title WHERE {_key(table)} = '{_first(table)}' RETURNING {_key(table)}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert out.stdout.splitlines()[0] == "UPDATE 2"
     assert out.stdout.rstrip().endswith("UPDATE 1")
     assert f" {_first(table)}\n" in out.stdout
@@ -240,11 +263,16 @@ def test_columns_named_like_the_generated_aliases(db: psycopg.Connection[Any]) -
     # The generated SQL names rows by short aliases (n, o, r, t, k, ...): a column of the same name
     # must never be taken for the row, nor the row for the column.
     names = ["n", "o", "r", "t", "k", "w", "m", "j", "s", "p", "x", "d", "e", "c"]
-    db.execute(f"CREATE TABLE alias (alias_id text PRIMARY KEY, book_id text NOT NULL REFERENCES book, "
-               f"state_version bigint NOT NULL DEFAULT 1, {', '.join(f'{c} integer' for c in names)})")
+    db.execute(
+        f"CREATE TABLE alias (alias_id text PRIMARY KEY, book_id text NOT NULL REFERENCES book, "
+        f"state_version bigint NOT NULL DEFAULT 1, {', '.join(f'{c} integer' for c in names)})"
+    )
     db.execute("SELECT idsql.enable_state_version('alias', parent => 'book', history => true)")
-    db.execute(f"INSERT INTO alias (alias_id, book_id, {', '.join(names)}) VALUES ('a1', 'b1', "
-               f"{', '.join('1' for _ in names)}), ('a2', 'b1', {', '.join('1' for _ in names)})")
+    db.execute(
+        f"INSERT INTO alias (alias_id, book_id, {', '.join(names)}) VALUES ('a1', 'b1', "
+        f"{', '.join('1' for _ in names)}), ('a2', 'b1', {', '.join('1' for _ in names)})"
+    )
+
     def book() -> int:
         row = db.execute("SELECT state_version FROM book WHERE book_id = 'b1'").fetchone()
         assert row is not None
@@ -257,8 +285,9 @@ def test_columns_named_like_the_generated_aliases(db: psycopg.Connection[Any]) -
     assert book() == start + 1
     versions = db.execute("SELECT alias_id, state_version FROM alias ORDER BY 1").fetchall()
     assert versions == [("a1", 2), ("a2", 1)]
-    history = db.execute("SELECT state_version, row_data ->> 'n' FROM idsql.row_history('alias', %s)",
-                         (Jsonb({"alias_id": "a1"}),)).fetchall()
+    history = db.execute(
+        "SELECT state_version, row_data ->> 'n' FROM idsql.row_history('alias', %s)", (Jsonb({"alias_id": "a1"}),)
+    ).fetchall()
     assert sorted(history) == [(1, "1"), (2, "2")]
     db.execute("SELECT idsql.rollback_to_version('book', %s, %s)", (Jsonb({"book_id": "b1"}), start))
     assert db.execute("SELECT n FROM alias WHERE alias_id = 'a1'").fetchone() == (1,)

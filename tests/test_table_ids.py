@@ -166,14 +166,24 @@ def test_initialize_table_creates_a_sequence_per_table(chat: Conn) -> None:
         "SELECT c.table_name::text, c.seq::text, obj_description(c.seq, 'pg_class'), pg_sequence_last_value(c.seq)"
         " FROM idsql.table_counter AS c ORDER BY 1"
     ).fetchall()
-    oids = dict(chat.execute(
-        "SELECT relname::text, oid::text FROM pg_class WHERE relname IN ('chat_history', 'feedback')"
-    ).fetchall())
+    oids = dict(
+        chat.execute(
+            "SELECT relname::text, oid::text FROM pg_class WHERE relname IN ('chat_history', 'feedback')"
+        ).fetchall()
+    )
     assert rows == [
-        ("chat_history", f"idsql.table_{oids['chat_history']}_seq",
-         "IDs of table public.chat_history (see idsql.table_counter).", 999),
-        ("feedback", f"idsql.table_{oids['feedback']}_seq",
-         "IDs of table public.feedback (see idsql.table_counter).", 1),
+        (
+            "chat_history",
+            f"idsql.table_{oids['chat_history']}_seq",
+            "IDs of table public.chat_history (see idsql.table_counter).",
+            999,
+        ),
+        (
+            "feedback",
+            f"idsql.table_{oids['feedback']}_seq",
+            "IDs of table public.feedback (see idsql.table_counter).",
+            1,
+        ),
     ]
 
 
@@ -218,8 +228,14 @@ def test_initialize_forgets_dropped_tables(chat: Conn) -> None:
     assert pyidsql.initialize(chat) == {"chat_history": 1}
     assert scalar(chat, "SELECT count(*) FROM idsql.table_counter") == 1
     # The sequence of the dropped table went with its counter.
-    assert scalar(chat, "SELECT count(*) FROM pg_class WHERE relnamespace = 'idsql'::regnamespace AND relkind = 'S'"
-                        " AND relname LIKE 'table%%'") == 1
+    assert (
+        scalar(
+            chat,
+            "SELECT count(*) FROM pg_class WHERE relnamespace = 'idsql'::regnamespace AND relkind = 'S'"
+            " AND relname LIKE 'table%%'",
+        )
+        == 1
+    )
 
 
 def test_initialize_rejects_null_in_the_list(chat: Conn) -> None:
@@ -313,7 +329,7 @@ def test_insert_with_retry_refuses_the_id_and_generated_columns(chat: Conn) -> N
     )
     with pytest.raises(errors.IdInData) as excinfo, chat.transaction():
         pyidsql.insert_with_retry(chat, "t", {"id": 5, "n": 1})
-    assert excinfo.value.hint == "Remove \"id\" from data, or insert the row with a plain INSERT if it needs that ID."
+    assert excinfo.value.hint == 'Remove "id" from data, or insert the row with a plain INSERT if it needs that ID.'
     with pytest.raises(pg_errors.GeneratedAlways, match='column "twice"'), chat.transaction():
         pyidsql.insert_with_retry(chat, "t", {"n": 1, "twice": 2})
     with pytest.raises(pg_errors.GeneratedAlways, match='column "seq"'), chat.transaction():
@@ -355,9 +371,12 @@ def test_insert_with_retry_through_sqlalchemy(dsn: str) -> None:
 
 def prepared(conn: Conn) -> list[str]:
     """Return the statements idsql prepared in this session, by kind: ['insert', 'next', ...]."""
-    return [r[0] for r in conn.execute(
-        "SELECT split_part(name, '_', 2) FROM pg_prepared_statements WHERE name LIKE 'idsql\\_%' ORDER BY 1"
-    )]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT split_part(name, '_', 2) FROM pg_prepared_statements WHERE name LIKE 'idsql\\_%' ORDER BY 1"
+        )
+    ]
 
 
 def test_insert_with_retry_prepares_once_per_table_and_keys(chat: Conn) -> None:
@@ -604,10 +623,13 @@ def test_install_gives_counters_of_an_older_install_their_sequences(dsn: str) ->
         # Such a layout predates the first release: it calls itself 0.1.0, and the step to 0.2.0 upgrades it.
         c.execute("UPDATE idsql.installation SET version = '0.1.0'")
         pyidsql.install.install(c)
-        columns = [r[0] for r in c.execute(
-            "SELECT attname::text FROM pg_attribute WHERE attrelid = 'idsql.table_counter'::regclass"
-            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
-        )]
+        columns = [
+            r[0]
+            for r in c.execute(
+                "SELECT attname::text FROM pg_attribute WHERE attrelid = 'idsql.table_counter'::regclass"
+                " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+            )
+        ]
         assert "last_value" not in columns and "seq" in columns
         assert pyidsql.next_id(c, "chat_history") == 42
         assert pyidsql.next_id(c, "feedback") == 1

@@ -105,8 +105,9 @@ def test_insert_with_retry_skips_an_id_taken_by_a_concurrent_transaction(trio: A
     a.commit()
     # next_id() cannot see b's uncommitted row 2, so a tries 2, waits for b, finds it taken, and
     # retries 4 IDs further on: explicit IDs are being written at the head of the table.
-    row = _taken_while_waiting(trio, 2, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}),
-                               lambda b: b.commit())
+    row = _taken_while_waiting(
+        trio, 2, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}), lambda b: b.commit()
+    )
     a.commit()
     assert row == {"id": 6, "user_id": "a"}
     assert _ids(monitor) == [(1, "first"), (2, "explicit"), (6, "a")]
@@ -130,8 +131,9 @@ def test_insert_with_retry_retries_past_the_explicit_ids_written_meanwhile(trio:
 
 def test_insert_with_retry_takes_the_id_back_when_the_other_transaction_rolls_back(trio: Any) -> None:
     a, _, monitor = trio
-    row = _taken_while_waiting(trio, 1, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}),
-                               lambda b: b.rollback())
+    row = _taken_while_waiting(
+        trio, 1, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}), lambda b: b.rollback()
+    )
     a.commit()
     assert row == {"id": 1, "user_id": "a"}
     assert _conflicts(monitor) == 0
@@ -141,7 +143,9 @@ def test_insert_with_retry_raises_when_every_attempt_is_taken(trio: Any) -> None
     a, _, monitor = trio
     with pytest.raises(errors.RetriesExhausted) as excinfo:
         _taken_while_waiting(
-            trio, 1, lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}, retry_attempts=1),
+            trio,
+            1,
+            lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}, retry_attempts=1),
             lambda b: b.commit(),
         )
     assert str(excinfo.value).startswith('could not insert into "public.chat_history" after 1 attempt\n')
@@ -194,7 +198,9 @@ def test_insert_with_retry_opens_no_subtransaction(trio: Any) -> None:
     for n in range(200):
         expected += 1
         row = _taken_while_waiting(
-            trio, expected, lambda n=n: pyidsql.insert_with_retry(a, "chat_history", {"user_id": f"a{n}"}),
+            trio,
+            expected,
+            lambda n=n: pyidsql.insert_with_retry(a, "chat_history", {"user_id": f"a{n}"}),
             lambda b: b.commit(),
         )
         expected += 4

@@ -133,9 +133,7 @@ def op_ticket(conn: psycopg.Connection[Any], rng: random.Random, client: int) ->
 def op_versions(conn: psycopg.Connection[Any], rng: random.Random, client: int) -> list[tuple[str, Any]]:
     """Change one to three parts, possibly under different roots, in one transaction."""
     parts = rng.sample([f"R{r}P{p}" for r in range(ROOTS) for p in range(PARTS_PER_ROOT)], rng.randint(1, 3))
-    conn.execute(
-        "UPDATE doc_part SET body = %s WHERE id = ANY(%s)", (f"c{client}-{rng.random():.6f}", sorted(parts))
-    )
+    conn.execute("UPDATE doc_part SET body = %s WHERE id = ANY(%s)", (f"c{client}-{rng.random():.6f}", sorted(parts)))
     if rng.random() < 0.05:
         pyidsql.children_as_of(conn, "doc_part", {"id": parts[0][:2]}, 1)
         pyidsql.changes_between(conn, "doc_root", {"id": parts[0][:2]}, 1, 2)

@@ -33,8 +33,11 @@ CALLS = [
     ("insert with retry", "SELECT idsql.insert_with_retry('ticket', '{\"title\": \"t\"}') ->> 'id'"),
     ("sequence report", "SELECT status FROM idsql.sequence_report() WHERE table_name = 'item'::regclass"),
     ("sequence fix", "SELECT idsql.fix_sequence('item', 'id')::text"),
-    ("temporary id", "INSERT INTO project (id, name) VALUES (idsql.new_temp_id('project'), 'Launch')"
-                     " RETURNING idsql.is_temp_id('project', id)::text"),
+    (
+        "temporary id",
+        "INSERT INTO project (id, name) VALUES (idsql.new_temp_id('project'), 'Launch')"
+        " RETURNING idsql.is_temp_id('project', id)::text",
+    ),
     ("server id", "SELECT idsql.assign_server_id('project', id) FROM project"),
     ("parse id", "SELECT (idsql.parse_id('ACC-AAB0001')).ordinal::text"),
 ]
@@ -94,8 +97,13 @@ def reference_calls(idsql_server: Any, idsql_template: str) -> list[str]:
 
 # What each driver's run of the calls leaves (see the tests): the first account changed once, three
 # more inserted in one batch, one ID drawn between, a no-op UPDATE of all four that counted for nothing.
-FINAL = [("ACC-AAA0001", "second", 2), ("ACC-AAA0002", "b1", 1), ("ACC-AAA0003", "b2", 1),
-         ("ACC-AAA0004", "b3", 1), (5,)]
+FINAL = [
+    ("ACC-AAA0001", "second", 2),
+    ("ACC-AAA0002", "b1", 1),
+    ("ACC-AAA0003", "b2", 1),
+    ("ACC-AAA0004", "b3", 1),
+    (5,),
+]
 
 
 def row_versions(dsn: str) -> list[tuple[Any, ...]]:

@@ -20,12 +20,18 @@ asyncpg = pytest.importorskip("asyncpg")
 
 async def _connect(dsn: str) -> Any:
     p = conninfo_to_dict(dsn)
-    return await asyncpg.connect(host=p.get("host"), port=int(p.get("port", 5432)), user=p.get("user"),
-                                 password=p.get("password"), database=p.get("dbname"))
+    return await asyncpg.connect(
+        host=p.get("host"),
+        port=int(p.get("port", 5432)),
+        user=p.get("user"),
+        password=p.get("password"),
+        database=p.get("dbname"),
+    )
 
 
-async def test_asyncpg_calls_row_counts_and_errors(client_dsn: str, reference_errors: dict[str, Any],
-                                                   reference_calls: list[str]) -> None:
+async def test_asyncpg_calls_row_counts_and_errors(
+    client_dsn: str, reference_errors: dict[str, Any], reference_calls: list[str]
+) -> None:
     conn = await _connect(client_dsn)
     try:
         assert await conn.fetchval("INSERT INTO account (name) VALUES ('first') RETURNING id") == "ACC-AAA0001"

@@ -23,9 +23,12 @@ django = pytest.importorskip("django")
 from django.conf import settings  # noqa: E402
 
 if not settings.configured:
-    settings.configure(DATABASES={"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "unset"}},
-                       INSTALLED_APPS=["tests.clients.billing"], USE_TZ=True,
-                       DEFAULT_AUTO_FIELD="django.db.models.BigAutoField")
+    settings.configure(
+        DATABASES={"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "unset"}},
+        INSTALLED_APPS=["tests.clients.billing"],
+        USE_TZ=True,
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+    )
     django.setup()
 
 from django.db import connection, connections, models, transaction  # noqa: E402
@@ -66,8 +69,12 @@ def django_db(idsql_server: Any, idsql_template: str) -> Iterator[str]:
             c.execute(SCHEMA)
         params = conninfo_to_dict(dsn)
         settings.DATABASES["default"].update(
-            NAME=params["dbname"], HOST=params.get("host", ""), PORT=params.get("port", ""),
-            USER=params.get("user", ""), PASSWORD=params.get("password", ""))
+            NAME=params["dbname"],
+            HOST=params.get("host", ""),
+            PORT=params.get("port", ""),
+            USER=params.get("user", ""),
+            PASSWORD=params.get("password", ""),
+        )
         connections.close_all()
         yield dsn
         connections.close_all()
@@ -124,8 +131,9 @@ def test_save_changed_and_unchanged_with_the_version_mapped(db: psycopg.Connecti
     c.name = "Ada Lovelace"
     c.save()
     assert c.state_version == 3
-    ops = db.execute("SELECT operation, state_version FROM idsql.row_version WHERE tbl = 'billing_customer'::regclass"
-                     " ORDER BY id").fetchall()
+    ops = db.execute(
+        "SELECT operation, state_version FROM idsql.row_version WHERE tbl = 'billing_customer'::regclass ORDER BY id"
+    ).fetchall()
     assert ops == [("INSERT", 1), ("UPDATE", 2), ("UPDATE", 3)]
 
 

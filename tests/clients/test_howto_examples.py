@@ -42,7 +42,7 @@ def _lines(lines: list[str]) -> list[str]:
 
 
 def _contains(haystack: list[str], needle: list[str]) -> bool:
-    return any(haystack[i:i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1))
+    return any(haystack[i : i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1))
 
 
 @pytest.mark.parametrize("guide", list(GUIDES))

@@ -63,19 +63,28 @@ def _tcp(host: str, port: int) -> Iterator[tuple[str, int]]:
         listener.close()
 
 
-def test_jdbc_calls_row_counts_and_errors(client_dsn: str, reference_errors: dict[str, Any],
-                                          reference_calls: list[str], tmp_path: Path) -> None:
+def test_jdbc_calls_row_counts_and_errors(
+    client_dsn: str, reference_errors: dict[str, Any], reference_calls: list[str], tmp_path: Path
+) -> None:
     javac, java = shutil.which("javac"), shutil.which("java")
     assert javac is not None and java is not None, "no JDK on PATH (Debian: default-jdk-headless)"
     assert JDBC_JAR.is_file(), f"no {JDBC_JAR}: run make system-deps (Debian: libpostgresql-jdbc-java)"
-    subprocess.run([javac, "-cp", str(JDBC_JAR), "-d", str(tmp_path), str(JAVA_DIR / "Client.java")],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [javac, "-cp", str(JDBC_JAR), "-d", str(tmp_path), str(JAVA_DIR / "Client.java")],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     p = conninfo_to_dict(client_dsn)
     with _tcp(p.get("host", "localhost"), int(p.get("port", 5432))) as (host, port):
         url = f"jdbc:postgresql://{host}:{port}/{p['dbname']}"
-        run = subprocess.run([java, "-cp", f"{JDBC_JAR}:{tmp_path}", "Client", url, p.get("user", ""),
-                              *ERRORS.values()], capture_output=True, text=True, timeout=300,
-                             env={**os.environ, "IDSQL_CALLS": "\n".join(s for _, s in CALLS)})
+        run = subprocess.run(
+            [java, "-cp", f"{JDBC_JAR}:{tmp_path}", "Client", url, p.get("user", ""), *ERRORS.values()],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "IDSQL_CALLS": "\n".join(s for _, s in CALLS)},
+        )
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert (out["first"], out["update"], out["batch"], out["generated"]) == ("ACC-AAA0001", 1, 3, "ACC-AAA0005")

@@ -23,18 +23,31 @@ NODE_DIR = Path(__file__).parent / "node"
 def _config(dsn: str) -> str:
     """node-postgres's connection config as JSON; a host that is a directory is the server's socket."""
     p = conninfo_to_dict(dsn)
-    return json.dumps({"host": p.get("host", "localhost"), "port": int(p.get("port", 5432)), "user": p.get("user"),
-                       "password": p.get("password"), "database": p["dbname"]})
+    return json.dumps(
+        {
+            "host": p.get("host", "localhost"),
+            "port": int(p.get("port", 5432)),
+            "user": p.get("user"),
+            "password": p.get("password"),
+            "database": p["dbname"],
+        }
+    )
 
 
-def test_node_postgres_calls_row_counts_and_errors(client_dsn: str, reference_errors: dict[str, Any],
-                                                   reference_calls: list[str]) -> None:
+def test_node_postgres_calls_row_counts_and_errors(
+    client_dsn: str, reference_errors: dict[str, Any], reference_calls: list[str]
+) -> None:
     node = shutil.which("node")
     assert node is not None, "no node on PATH (Debian: nodejs)"
     assert (NODE_DIR / "node_modules" / "pg").is_dir(), "node-postgres is not installed: run make client-deps"
-    run = subprocess.run([node, str(NODE_DIR / "client.js"), _config(client_dsn)], capture_output=True, text=True,
-                         timeout=120, cwd=NODE_DIR, env={**os.environ, "IDSQL_ERRORS": json.dumps(ERRORS),
-                              "IDSQL_CALLS": json.dumps([s for _, s in CALLS])})
+    run = subprocess.run(
+        [node, str(NODE_DIR / "client.js"), _config(client_dsn)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=NODE_DIR,
+        env={**os.environ, "IDSQL_ERRORS": json.dumps(ERRORS), "IDSQL_CALLS": json.dumps([s for _, s in CALLS])},
+    )
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert (out["first"], out["update"], out["generated"]) == ("ACC-AAA0001", 1, "ACC-AAA0005")

@@ -14,8 +14,9 @@ psycopg2 = pytest.importorskip("psycopg2")
 extras = pytest.importorskip("psycopg2.extras")
 
 
-def test_psycopg2_calls_row_counts_and_errors(client_dsn: str, reference_errors: dict[str, Any],
-                                              reference_calls: list[str]) -> None:
+def test_psycopg2_calls_row_counts_and_errors(
+    client_dsn: str, reference_errors: dict[str, Any], reference_calls: list[str]
+) -> None:
     conn = psycopg2.connect(client_dsn)
     try:
         with conn, conn.cursor() as cur:

@@ -40,9 +40,14 @@ class Account(StateVersioned, Base):
 @pytest.fixture
 def engine(dsn: str) -> Iterator[sa.Engine]:
     p = conninfo_to_dict(dsn)
-    url = sa.engine.URL.create("postgresql+psycopg", username=p.get("user"), password=p.get("password"),
-                               host=p.get("host"), port=int(p["port"]) if p.get("port") else None,
-                               database=p.get("dbname"))
+    url = sa.engine.URL.create(
+        "postgresql+psycopg",
+        username=p.get("user"),
+        password=p.get("password"),
+        host=p.get("host"),
+        port=int(p["port"]) if p.get("port") else None,
+        database=p.get("dbname"),
+    )
     e = sa.create_engine(url)
     translate_errors(e)
     Base.metadata.create_all(e)
@@ -133,8 +138,15 @@ def test_a_client_side_version_counter_is_refused(dsn: str) -> None:
         __mapper_args__ = {"version_id_col": state_version}  # noqa: RUF012
 
     p = conninfo_to_dict(dsn)
-    e = sa.create_engine(sa.engine.URL.create("postgresql+psycopg", username=p.get("user"), host=p.get("host"),
-                                              port=int(p["port"]), database=p.get("dbname")))
+    e = sa.create_engine(
+        sa.engine.URL.create(
+            "postgresql+psycopg",
+            username=p.get("user"),
+            host=p.get("host"),
+            port=int(p["port"]),
+            database=p.get("dbname"),
+        )
+    )
     translate_errors(e)
     ClientSide.metadata.create_all(e)
     with e.begin() as c:

@@ -45,8 +45,12 @@ def clean_tree() -> Iterator[Path]:
         shutil.copytree(PG15 / "bin", root / "bin", symlinks=True)
         (root / "lib").symlink_to(PG15 / "lib")
         share = base / "share" / "postgresql" / PG15.name
-        shutil.copytree(system_share, share, symlinks=True,
-                        ignore=lambda _d, names: [n for n in names if n == "idsql.control" or n.startswith("idsql--")])
+        shutil.copytree(
+            system_share,
+            share,
+            symlinks=True,
+            ignore=lambda _d, names: [n for n in names if n == "idsql.control" or n.startswith("idsql--")],
+        )
         assert sharedir(root) == share, "this PostgreSQL does not find its share directory beside its binaries"
         assert not list((share / "extension").glob("idsql*"))
         yield root / "bin"

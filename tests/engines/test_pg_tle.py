@@ -50,8 +50,11 @@ def tle_db(tle_server: PgServer) -> Callable[..., str]:
             c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             c.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(OWNER)))
         with psycopg.connect(tle_server.conninfo(name), autocommit=True) as c:
-            c.execute(sql.SQL("CREATE EXTENSION pg_tle VERSION {}").format(sql.Literal(api)) if api
-                      else "CREATE EXTENSION pg_tle")
+            c.execute(
+                sql.SQL("CREATE EXTENSION pg_tle VERSION {}").format(sql.Literal(api))
+                if api
+                else "CREATE EXTENSION pg_tle"
+            )
             c.execute(sql.SQL("GRANT pgtle_admin TO {}").format(sql.Identifier(OWNER)))
         return make_conninfo(tle_server.conninfo(name), user=OWNER)
 
@@ -70,11 +73,19 @@ def _registered(dsn: str) -> tuple[list[str], list[tuple[str, str]]]:
     with psycopg.connect(dsn, autocommit=True) as c:
         if not c.execute("SELECT count(*) FROM pgtle.available_extensions() WHERE name = 'idsql'").fetchone()[0]:
             return [], []  # extension_update_paths raises for an extension pg_tle does not have
-        versions = [r[0] for r in c.execute(
-            "SELECT version FROM pgtle.available_extension_versions() WHERE name = 'idsql' ORDER BY 1")]
-        steps = [(r[0], r[1]) for r in c.execute(
-            "SELECT source, target FROM pgtle.extension_update_paths('idsql')"
-            " WHERE path = source || '--' || target ORDER BY 1, 2")]
+        versions = [
+            r[0]
+            for r in c.execute(
+                "SELECT version FROM pgtle.available_extension_versions() WHERE name = 'idsql' ORDER BY 1"
+            )
+        ]
+        steps = [
+            (r[0], r[1])
+            for r in c.execute(
+                "SELECT source, target FROM pgtle.extension_update_paths('idsql')"
+                " WHERE path = source || '--' || target ORDER BY 1, 2"
+            )
+        ]
     return versions, steps
 
 
@@ -110,8 +121,9 @@ def _exercise_every_capability(dsn: str) -> None:
         assert pyidsql.resolve_id(c, "note", temp) == server_id
 
 
-def test_install_through_pg_tle_as_a_database_owner(tle_db: Callable[..., str],
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_install_through_pg_tle_as_a_database_owner(
+    tle_db: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
     dsn = tle_db()
     assert _one(dsn, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user") is False
     assert _one(dsn, "SELECT pg_has_role(current_user, 'pgtle_admin', 'MEMBER')") is True
@@ -132,18 +144,24 @@ def test_install_through_pg_tle_as_a_database_owner(tle_db: Callable[..., str],
     _exercise_every_capability(dsn)
 
 
-def test_a_second_install_through_pg_tle_changes_nothing(tle_db: Callable[..., str],
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_second_install_through_pg_tle_changes_nothing(
+    tle_db: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
     dsn = tle_db()
     assert main(["install", "--tle", "--dsn", dsn]) == 0
     assert pyidsql.generate_id(psycopg.connect(dsn, autocommit=True), "INV") == "INV-AAA0001"
-    state = (_registered(dsn), _one(dsn, "SELECT extversion FROM pg_extension WHERE extname = 'idsql'"),
-             _one(dsn, "SELECT array_agg(oid ORDER BY oid) FROM pg_proc WHERE pronamespace = 'idsql'::regnamespace"))
+    state = (
+        _registered(dsn),
+        _one(dsn, "SELECT extversion FROM pg_extension WHERE extname = 'idsql'"),
+        _one(dsn, "SELECT array_agg(oid ORDER BY oid) FROM pg_proc WHERE pronamespace = 'idsql'::regnamespace"),
+    )
     assert main(["install", "--tle", "--dsn", dsn]) == 0
     capsys.readouterr()
-    assert (_registered(dsn), _one(dsn, "SELECT extversion FROM pg_extension WHERE extname = 'idsql'"),
-            _one(dsn, "SELECT array_agg(oid ORDER BY oid) FROM pg_proc WHERE pronamespace = 'idsql'::regnamespace")
-            ) == state
+    assert (
+        _registered(dsn),
+        _one(dsn, "SELECT extversion FROM pg_extension WHERE extname = 'idsql'"),
+        _one(dsn, "SELECT array_agg(oid ORDER BY oid) FROM pg_proc WHERE pronamespace = 'idsql'::regnamespace"),
+    ) == state
     # The counter survived: the second install ran no install script over the data.
     with psycopg.connect(dsn, autocommit=True) as c:
         assert pyidsql.generate_id(c, "INV") == "INV-AAA0002"
@@ -154,9 +172,10 @@ def test_upgrade_from_the_first_release_through_every_registered_step(tle_db: Ca
     # with a counter and a tracked table, upgraded by this version's install.
     dsn = tle_db()
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("SELECT pgtle.install_extension(%s, %s, %s, %s)",
-                  ("idsql", FIRST, _release.COMMENT,
-                   _release.extension_script(_release.install_script(FIRST), install=True)))
+        c.execute(
+            "SELECT pgtle.install_extension(%s, %s, %s, %s)",
+            ("idsql", FIRST, _release.COMMENT, _release.extension_script(_release.install_script(FIRST), install=True)),
+        )
         c.execute("CREATE SCHEMA idsql")
         c.execute(sql.SQL("CREATE EXTENSION idsql SCHEMA idsql VERSION {}").format(sql.Literal(FIRST)))
         assert pyidsql.generate_id(c, "CUS") == "CUS-AAA0001"
@@ -175,11 +194,14 @@ def test_upgrade_from_the_first_release_through_every_registered_step(tle_db: Ca
         assert pyidsql.generate_id(c, "CUS") == "CUS-AAA0002"
         c.execute("UPDATE doc SET title = 'v2'")
         assert [(h.state_version, h.row_data["title"]) for h in pyidsql.row_history(c, "doc", {"doc_id": "d"})] == [
-            (1, "v1"), (2, "v2")]
+            (1, "v1"),
+            (2, "v2"),
+        ]
 
 
-def test_uninstall_drops_the_extension_and_its_registration(tle_db: Callable[..., str],
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_uninstall_drops_the_extension_and_its_registration(
+    tle_db: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
     dsn = tle_db()
     assert main(["install", "--tle", "--dsn", dsn]) == 0
     assert main(["uninstall", "--dsn", dsn]) == 0
@@ -197,8 +219,10 @@ def _dump_with_history(source: str, bindir: Path, dump: Path) -> None:
     assert main(["install", "--tle", "--dsn", source]) == 0
     with psycopg.connect(source, autocommit=True) as c:
         assert pyidsql.generate_id(c, "CUS") == "CUS-AAA0001"
-        c.execute("CREATE TABLE doc (doc_id text PRIMARY KEY DEFAULT idsql.generate_id('DOC'), title text,"
-                  " state_version bigint NOT NULL DEFAULT 1)")
+        c.execute(
+            "CREATE TABLE doc (doc_id text PRIMARY KEY DEFAULT idsql.generate_id('DOC'), title text,"
+            " state_version bigint NOT NULL DEFAULT 1)"
+        )
         c.execute("SELECT idsql.enable_state_version('doc', history => true)")
         c.execute("INSERT INTO doc (title) VALUES ('v1')")
         c.execute("UPDATE doc SET title = 'v2'")
@@ -211,8 +235,9 @@ def _restored_carries_on(target: str) -> None:
         assert c.execute("SELECT channel FROM idsql.installation").fetchone() == ("pg_tle",)
         assert pyidsql.generate_id(c, "CUS") == "CUS-AAA0002"
         c.execute("UPDATE doc SET title = 'v3'")
-        assert [(h.state_version, h.row_data["title"])
-                for h in pyidsql.row_history(c, "doc", {"doc_id": "DOC-AAA0001"})] == [(1, "v1"), (2, "v2"), (3, "v3")]
+        assert [
+            (h.state_version, h.row_data["title"]) for h in pyidsql.row_history(c, "doc", {"doc_id": "DOC-AAA0001"})
+        ] == [(1, "v1"), (2, "v2"), (3, "v3")]
         assert c.execute("INSERT INTO doc (title) VALUES ('new') RETURNING doc_id").fetchone() == ("DOC-AAA0002",)
 
 
@@ -221,8 +246,9 @@ def _restored_carries_on(target: str) -> None:
 PG_TLE_ENTRIES = (" SCHEMA - pgtle ", " EXTENSION - pg_tle", " COMMENT - EXTENSION pg_tle", " TABLE DATA pgtle ")
 
 
-def test_dump_restores_as_the_owner_where_pg_tle_exists(tle_server: PgServer, tle_db: Callable[..., str],
-                                                        tmp_path: Path) -> None:
+def test_dump_restores_as_the_owner_where_pg_tle_exists(
+    tle_server: PgServer, tle_db: Callable[..., str], tmp_path: Path
+) -> None:
     # The dump carries pg_tle and the scripts registered with it (functions in schema pgtle). The
     # owner restores it into a database where the administrator has created pg_tle, as for the
     # source, leaving out pg_tle's own entries (pg_restore -L): the extension's objects then
@@ -230,14 +256,19 @@ def test_dump_restores_as_the_owner_where_pg_tle_exists(tle_server: PgServer, tl
     assert tle_server.bindir is not None
     dump, listing = tmp_path / "app.dump", tmp_path / "restore.list"
     _dump_with_history(tle_db(), tle_server.bindir, dump)
-    toc = subprocess.run([str(tle_server.bindir / "pg_restore"), "-l", str(dump)],
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+    toc = subprocess.run(
+        [str(tle_server.bindir / "pg_restore"), "-l", str(dump)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     kept = [line for line in toc if not any(entry in line for entry in PG_TLE_ENTRIES)]
     assert len(toc) - len(kept) == 4, toc
     listing.write_text("\n".join(kept) + "\n")
     target = tle_db()
-    restore = subprocess.run([str(tle_server.bindir / "pg_restore"), "--exit-on-error", "-L", str(listing),
-                              "-d", target, str(dump)], capture_output=True, text=True, check=False)
+    restore = subprocess.run(
+        [str(tle_server.bindir / "pg_restore"), "--exit-on-error", "-L", str(listing), "-d", target, str(dump)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert restore.returncode == 0, restore.stderr
     _restored_carries_on(target)
 
@@ -248,7 +279,8 @@ def test_the_five_argument_api_of_pg_tle_1_3_is_recognised(tle_db: Callable[...,
     # tried for real here (test_extension.py checks the calls against both shapes).
     dsn = tle_db("1.3.4")
     assert _one(dsn, "SELECT extversion FROM pg_extension WHERE extname = 'pg_tle'") == "1.3.4"
-    assert _one(dsn, "SELECT array_agg(oid::regprocedure::text) FROM pg_proc WHERE proname = 'install_extension'"
-                ) == ["pgtle.install_extension(text,text,text,text,text[])"]
+    assert _one(dsn, "SELECT array_agg(oid::regprocedure::text) FROM pg_proc WHERE proname = 'install_extension'") == [
+        "pgtle.install_extension(text,text,text,text,text[])"
+    ]
     with psycopg.connect(dsn, autocommit=True) as c:
         assert pyidsql.install.tle_available(c)

@@ -327,9 +327,7 @@ def test_negotiation_refuses_a_temporary_id_in_a_colocated_foreign_key(
 ) -> None:
     parent, child = table("acct"), table("acctitem")
     coord.execute(f"CREATE TABLE {parent} (id text PRIMARY KEY)")
-    coord.execute(
-        f"CREATE TABLE {child} (acct_id text REFERENCES {parent}, n int, PRIMARY KEY (acct_id, n))"
-    )
+    coord.execute(f"CREATE TABLE {child} (acct_id text REFERENCES {parent}, n int, PRIMARY KEY (acct_id, n))")
     coord.execute(f"SELECT create_distributed_table('{parent}', 'id')")
     coord.execute(f"SELECT create_distributed_table('{child}', 'acct_id', colocate_with => '{parent}')")
     temp = _negotiated(coord, parent, "ACC")
