@@ -1,7 +1,7 @@
 """Write the reference documentation from its sources: ``python -m pyidsql._reference`` (``make docs``).
 
 - ``docs/sql-reference.md``: every public routine and table of an installed idsql, with the
-  catalog's ``COMMENT ON`` text, grouped by the capability headings of ``sql/manifest.txt``.
+  catalog's ``COMMENT ON`` text, grouped by the capability folders of ``sql/``.
 - ``docs/python-reference.md``: every name in ``pyidsql.__all__`` and ``pyidsql.aio``, with its
   signature and docstring.
 
@@ -49,17 +49,8 @@ _VOLATILITY = {"i": "IMMUTABLE", "s": "STABLE", "v": "VOLATILE"}
 
 
 def _capabilities() -> dict[str, str]:
-    """Return {object name: capability heading} from the comment lines of ``sql/manifest.txt``."""
-    heading = "Installation"
-    found: dict[str, str] = {}
-    for line in (_resources.SQL_DIR / "manifest.txt").read_text().splitlines():
-        line = line.strip()
-        if line.startswith("#") and not line.startswith("# Install order"):
-            heading = line.lstrip("# ").strip()
-            heading = heading[:1].upper() + heading[1:]
-        elif line.endswith(".sql"):
-            found[Path(line).stem] = heading
-    return found
+    """Return {object name: capability title}, the capability being the source file's folder in ``sql/``."""
+    return {path.stem: _resources.CAPABILITIES[_resources.capability(path)] for path in _resources.sql_files()}
 
 
 def _grouped(rows: list[tuple[Any, ...]], names: dict[str, str]) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:

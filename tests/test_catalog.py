@@ -132,13 +132,34 @@ def test_every_sql_file_is_in_the_manifest() -> None:
     assert sorted(map(str, listed - on_disk)) == []
 
 
+# What a file in each kind of folder creates: exactly one object, named after the file.
+_CREATES = {
+    "functions": r"CREATE OR REPLACE FUNCTION idsql\.(\w+)\(",
+    "procedures": r"CREATE OR REPLACE PROCEDURE idsql\.(\w+)\(",
+    "tables": r"CREATE (?:UNLOGGED )?TABLE IF NOT EXISTS idsql\.(\w+)",
+    "triggers": r"CREATE (?:OR REPLACE )?TRIGGER (?:idsql_)?(\w+)",
+    "sequences": r"CREATE SEQUENCE IF NOT EXISTS idsql\.(\w+)",
+}
+
+
 def test_one_object_per_file_named_after_it() -> None:
-    for path in _resources.SQL_DIR.glob("functions/*.sql"):
-        created = re.findall(r"CREATE OR REPLACE FUNCTION idsql\.(\w+)\(", path.read_text())
-        assert created == [path.stem], path
-    for path in _resources.SQL_DIR.glob("procedures/*.sql"):
-        created = re.findall(r"CREATE OR REPLACE PROCEDURE idsql\.(\w+)\(", path.read_text())
-        assert created == [path.stem], path
-    for path in _resources.SQL_DIR.glob("tables/*.sql"):
-        created = re.findall(r"CREATE (?:UNLOGGED )?TABLE IF NOT EXISTS idsql\.(\w+)", path.read_text())
-        assert created == [path.stem], path
+    checked = 0
+    for kind, pattern in _CREATES.items():
+        for path in _resources.SQL_DIR.glob(f"*/{kind}/*.sql"):
+            assert re.findall(pattern, path.read_text()) == [path.stem], path
+            checked += 1
+    assert checked > 90
+
+
+def test_sql_is_laid_out_by_capability() -> None:
+    """Every installed source sits in its capability's folder, in a folder of its kind, none crowded."""
+    kinds = set(_CREATES)
+    for path in _resources.sql_files():
+        rel = path.relative_to(_resources.SQL_DIR)
+        assert rel.parts[0] in _resources.CAPABILITIES, rel
+        assert len(rel.parts) == 2 or rel.parts[1] in kinds, rel
+    top = {p.name for p in _resources.SQL_DIR.iterdir() if p.is_dir()}
+    assert top == {*_resources.CAPABILITIES, "installer", "upgrades", "releases"}
+    for folder in _resources.SQL_DIR.rglob("*"):
+        if folder.is_dir():
+            assert len(list(folder.iterdir())) <= 30, folder

@@ -47,9 +47,9 @@ DROP FUNCTION IF EXISTS idsql._state_version_history(regclass, regclass, text, t
 DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass);
 
 -- 0.1.0 cached the ids of row_version, 1000 per session, so between sessions they do not follow the
--- order of writing; from 0.2.0 they do (sql/tables/row_version.sql). row_history orders the older
+-- order of writing; from 0.2.0 they do (sql/state_versions/tables/row_version.sql). row_history orders the older
 -- entries as 0.1.0 did: it needs to know where they end, which is past every id any session could
--- have taken from its cache. The table is the install script's (sql/tables/history_order.sql),
+-- have taken from its cache. The table is the install script's (sql/state_versions/tables/history_order.sql),
 -- which runs after this part. A sequence never used has no such entries: then no row, as in a fresh
 -- install (CREATE EXTENSION through pg_tle runs the first release and this step; so does the
 -- restore of its dump, whose own row of history_order then follows).
@@ -75,7 +75,7 @@ $$;
 -- Generated from sql/ in the order of sql/manifest.txt (make release-scripts); do not edit.
 -- Every statement can run over an existing install of this version: running it again is harmless.
 
--- schema.sql
+-- core/schema.sql
 -- Re-running the script is normal: keep "already exists, skipping" notices quiet.
 SET LOCAL client_min_messages = warning;
 
@@ -92,7 +92,7 @@ CREATE SCHEMA IF NOT EXISTS idsql;
 COMMENT ON SCHEMA idsql IS
 'pyidsql: ID logic kept inside PostgreSQL (prefixed IDs, table IDs, sequence repair, state versions, ID negotiation).';
 
--- tables/installation.sql
+-- core/tables/installation.sql
 CREATE TABLE IF NOT EXISTS idsql.installation (
     singleton boolean PRIMARY KEY DEFAULT true CONSTRAINT installation_singleton_check CHECK (singleton),
     version text NOT NULL,
@@ -109,7 +109,7 @@ COMMENT ON COLUMN idsql.installation.channel IS 'How it was installed: cli, alem
 COMMENT ON COLUMN idsql.installation.installed_at IS 'When idsql was first installed.';
 COMMENT ON COLUMN idsql.installation.upgraded_at IS 'When the install script last ran over an existing install.';
 
--- functions/_citus_table.sql
+-- core/functions/_citus_table.sql
 CREATE OR REPLACE FUNCTION idsql._citus_table(
     tbl regclass,
     OUT kind text,
@@ -143,7 +143,7 @@ $$;
 COMMENT ON FUNCTION idsql._citus_table(regclass) IS
 'How Citus holds a table (distributed, reference, citus local) and its distribution column; NULLs without Citus.';
 
--- tables/prefix_counter.sql
+-- prefixed_ids/tables/prefix_counter.sql
 CREATE TABLE IF NOT EXISTS idsql.prefix_counter (
     prefix text PRIMARY KEY
         CONSTRAINT prefix_counter_prefix_check CHECK (prefix ~ '^[A-Z_][A-Z0-9_]{0,19}$'),
@@ -177,7 +177,7 @@ COMMENT ON COLUMN idsql.prefix_counter.created_at IS 'When the prefix was first 
 COMMENT ON COLUMN idsql.prefix_counter.updated_at IS
 'Last change: each gapless ID, or the last configure/reset/sync in fast mode.';
 
--- functions/_check_prefix.sql
+-- prefixed_ids/functions/_check_prefix.sql
 CREATE OR REPLACE FUNCTION idsql._check_prefix(p_prefix text)
     RETURNS void
     LANGUAGE plpgsql
@@ -215,7 +215,7 @@ $$;
 COMMENT ON FUNCTION idsql._check_prefix(text) IS
 'Internal: raise ID001 unless the text is a valid prefix.';
 
--- functions/_check_format.sql
+-- prefixed_ids/functions/_check_format.sql
 CREATE OR REPLACE FUNCTION idsql._check_format(p_digits integer, p_min_letters integer)
     RETURNS void
     LANGUAGE plpgsql
@@ -246,7 +246,7 @@ $$;
 COMMENT ON FUNCTION idsql._check_format(integer, integer) IS
 'Internal: raise 22023 unless digits is 1-9 and min_letters is 1-8.';
 
--- functions/_letters.sql
+-- prefixed_ids/functions/_letters.sql
 CREATE OR REPLACE FUNCTION idsql._letters(p_block bigint, p_min_letters integer)
     RETURNS text
     LANGUAGE plpgsql
@@ -289,7 +289,7 @@ $$;
 COMMENT ON FUNCTION idsql._letters(bigint, integer) IS
 'Internal: the letter block with a 0-based index (AAA, AAB, ... ZZZ, AAAA, ...).';
 
--- functions/_format_ordinal.sql
+-- prefixed_ids/functions/_format_ordinal.sql
 CREATE OR REPLACE FUNCTION idsql._format_ordinal(
     p_prefix text,
     p_ordinal bigint,
@@ -320,7 +320,7 @@ $$;
 COMMENT ON FUNCTION idsql._format_ordinal(text, bigint, integer, integer) IS
 'Internal: the ID for an ordinal, arguments unchecked.';
 
--- functions/_parse_id.sql
+-- prefixed_ids/functions/_parse_id.sql
 CREATE OR REPLACE FUNCTION idsql._parse_id(
     p_id text,
     p_digits integer,
@@ -415,7 +415,7 @@ $$;
 COMMENT ON FUNCTION idsql._parse_id(text, integer, integer) IS
 'Internal: the parts and ordinal of an ID, or a sentence saying what is wrong with it; never raises.';
 
--- functions/_raise_invalid_id.sql
+-- prefixed_ids/functions/_raise_invalid_id.sql
 CREATE OR REPLACE FUNCTION idsql._raise_invalid_id(
     p_id text,
     p_problem text,
@@ -449,7 +449,7 @@ $$;
 COMMENT ON FUNCTION idsql._raise_invalid_id(text, text, integer, integer) IS
 'Internal: raise ID002 with the reason _parse_id gave.';
 
--- functions/_last_ordinal.sql
+-- prefixed_ids/functions/_last_ordinal.sql
 CREATE OR REPLACE FUNCTION idsql._last_ordinal(p_counter idsql.prefix_counter)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -473,7 +473,7 @@ $$;
 COMMENT ON FUNCTION idsql._last_ordinal(idsql.prefix_counter) IS
 'Internal: ordinal of the last ID issued for a counter row, 0 when none.';
 
--- functions/_lock_counter.sql
+-- prefixed_ids/functions/_lock_counter.sql
 CREATE OR REPLACE FUNCTION idsql._lock_counter(p_prefix text)
     RETURNS idsql.prefix_counter
     LANGUAGE plpgsql
@@ -506,7 +506,7 @@ $$;
 COMMENT ON FUNCTION idsql._lock_counter(text) IS
 'Internal: the counter row of a prefix, created if missing and locked (with its sequence) until commit.';
 
--- functions/_set_last_ordinal.sql
+-- prefixed_ids/functions/_set_last_ordinal.sql
 CREATE OR REPLACE FUNCTION idsql._set_last_ordinal(p_counter idsql.prefix_counter, p_ordinal bigint)
     RETURNS void
     LANGUAGE plpgsql
@@ -531,7 +531,7 @@ $$;
 COMMENT ON FUNCTION idsql._set_last_ordinal(idsql.prefix_counter, bigint) IS
 'Internal: set the last issued ordinal of a locked counter, in either mode.';
 
--- functions/_share_sequence.sql
+-- prefixed_ids/functions/_share_sequence.sql
 CREATE OR REPLACE FUNCTION idsql._share_sequence(p_seq regclass)
     RETURNS void
     LANGUAGE plpgsql
@@ -575,7 +575,7 @@ $$;
 COMMENT ON FUNCTION idsql._share_sequence(regclass) IS
 'Internal: grant on a sequence created at run time what grant_access() granted on the others.';
 
--- functions/format_id.sql
+-- prefixed_ids/functions/format_id.sql
 CREATE OR REPLACE FUNCTION idsql.format_id(
     prefix text,
     ordinal bigint,
@@ -613,7 +613,7 @@ $$;
 COMMENT ON FUNCTION idsql.format_id(text, bigint, integer, integer) IS
 'Return the ID with the given ordinal, e.g. format_id(''CUS'', 10000) = ''CUS-AAB0001''; pure.';
 
--- functions/parse_id.sql
+-- prefixed_ids/functions/parse_id.sql
 CREATE OR REPLACE FUNCTION idsql.parse_id(
     id text,
     digits integer DEFAULT 4,
@@ -648,7 +648,7 @@ $$;
 COMMENT ON FUNCTION idsql.parse_id(text, integer, integer) IS
 'Return prefix, letters, number and ordinal of an ID; invalid text raises ID002.';
 
--- functions/is_valid_id.sql
+-- prefixed_ids/functions/is_valid_id.sql
 CREATE OR REPLACE FUNCTION idsql.is_valid_id(
     id text,
     prefix text DEFAULT NULL,
@@ -677,7 +677,7 @@ $$;
 COMMENT ON FUNCTION idsql.is_valid_id(text, text, integer, integer) IS
 'True when the text is a canonical ID (of the prefix, if given); never raises, usable in CHECK constraints.';
 
--- functions/increment_id.sql
+-- prefixed_ids/functions/increment_id.sql
 CREATE OR REPLACE FUNCTION idsql.increment_id(
     id text,
     digits integer DEFAULT 4,
@@ -715,7 +715,7 @@ $$;
 COMMENT ON FUNCTION idsql.increment_id(text, integer, integer) IS
 'Return the ID after the given one, e.g. CUS-ZZZ9999 -> CUS-AAAA0001; pure.';
 
--- functions/normalize_id.sql
+-- prefixed_ids/functions/normalize_id.sql
 CREATE OR REPLACE FUNCTION idsql.normalize_id(
     id text,
     digits integer DEFAULT 4,
@@ -766,7 +766,7 @@ $$;
 COMMENT ON FUNCTION idsql.normalize_id(text, integer, integer) IS
 'Correct the format of an ID (trim, upper-case, zero-pad): '' cus-aab12'' -> ''CUS-AAB0012''; unrecoverable text raises ID002.';
 
--- functions/generate_id.sql
+-- prefixed_ids/functions/generate_id.sql
 CREATE OR REPLACE FUNCTION idsql.generate_id(prefix text)
     RETURNS text
     LANGUAGE plpgsql
@@ -827,7 +827,7 @@ $$;
 COMMENT ON FUNCTION idsql.generate_id(text) IS
 'Return the next ID for a prefix, e.g. CUS-AAA0001; creates the prefix on first use; atomic under any concurrency.';
 
--- functions/bulk_generate_ids.sql
+-- prefixed_ids/functions/bulk_generate_ids.sql
 CREATE OR REPLACE FUNCTION idsql.bulk_generate_ids(prefix text, n integer)
     RETURNS SETOF text
     LANGUAGE plpgsql
@@ -912,7 +912,7 @@ $$;
 COMMENT ON FUNCTION idsql.bulk_generate_ids(text, integer) IS
 'Return n consecutive IDs of a prefix (1 to 10,000,000), ascending, from one counter update.';
 
--- functions/current_id.sql
+-- prefixed_ids/functions/current_id.sql
 CREATE OR REPLACE FUNCTION idsql.current_id(prefix text)
     RETURNS text
     LANGUAGE plpgsql
@@ -944,7 +944,7 @@ $$;
 COMMENT ON FUNCTION idsql.current_id(text) IS
 'Return the last ID issued for a prefix, NULL if none; never consumes an ID.';
 
--- functions/reset_sequence.sql
+-- prefixed_ids/functions/reset_sequence.sql
 CREATE OR REPLACE FUNCTION idsql.reset_sequence(prefix text, last_id text)
     RETURNS void
     LANGUAGE plpgsql
@@ -986,7 +986,7 @@ $$;
 COMMENT ON FUNCTION idsql.reset_sequence(text, text) IS
 'Make the next generate_id return increment_id(last_id); NULL restarts the prefix at its first ID.';
 
--- functions/configure_prefix.sql
+-- prefixed_ids/functions/configure_prefix.sql
 CREATE OR REPLACE FUNCTION idsql.configure_prefix(
     prefix text,
     mode text DEFAULT 'gapless',
@@ -1072,7 +1072,7 @@ $$;
 COMMENT ON FUNCTION idsql.configure_prefix(text, text, integer, integer) IS
 'Create a prefix or change its mode (gapless or fast) and format; the format is fixed once IDs are issued.';
 
--- functions/sync_prefix.sql
+-- prefixed_ids/functions/sync_prefix.sql
 CREATE OR REPLACE FUNCTION idsql.sync_prefix(prefix text, source regclass, id_column name)
     RETURNS text
     LANGUAGE plpgsql
@@ -1145,7 +1145,7 @@ $$;
 COMMENT ON FUNCTION idsql.sync_prefix(text, regclass, name) IS
 'Move the counter of a prefix forward (never back) to the highest ID found in a table column; returns the current ID.';
 
--- functions/prefix_stats.sql
+-- prefixed_ids/functions/prefix_stats.sql
 CREATE OR REPLACE FUNCTION idsql.prefix_stats()
     RETURNS TABLE (
         prefix text,
@@ -1196,7 +1196,7 @@ $$;
 COMMENT ON FUNCTION idsql.prefix_stats() IS
 'One row per prefix: mode, last ID, IDs issued, capacity left before IDs grow a letter, timestamps.';
 
--- functions/id_health_check.sql
+-- prefixed_ids/functions/id_health_check.sql
 CREATE OR REPLACE FUNCTION idsql.id_health_check()
     RETURNS jsonb
     LANGUAGE plpgsql
@@ -1238,7 +1238,7 @@ $$;
 COMMENT ON FUNCTION idsql.id_health_check() IS
 'Generate a probe ID and roll it back; returns {status, message, prefix_count, test_id_generated, timestamp}.';
 
--- tables/table_counter.sql
+-- table_ids/tables/table_counter.sql
 CREATE TABLE IF NOT EXISTS idsql.table_counter (
     table_name regclass PRIMARY KEY,
     id_column name NOT NULL DEFAULT 'id',
@@ -1265,7 +1265,7 @@ COMMENT ON COLUMN idsql.table_counter.conflicts IS
 COMMENT ON COLUMN idsql.table_counter.created_at IS 'When the table was first registered.';
 COMMENT ON COLUMN idsql.table_counter.updated_at IS 'When initialize_table last registered or re-synced the table.';
 
--- functions/_advance_sequence.sql
+-- table_ids/functions/_advance_sequence.sql
 CREATE OR REPLACE FUNCTION idsql._advance_sequence(seq regclass, past bigint)
     RETURNS void
     LANGUAGE plpgsql
@@ -1310,7 +1310,7 @@ $$;
 COMMENT ON FUNCTION idsql._advance_sequence(regclass, bigint) IS
 'Internal: move a table counter''s sequence forward so that its next value is above past, never backwards.';
 
--- functions/_take_table_id.sql
+-- table_ids/functions/_take_table_id.sql
 CREATE OR REPLACE FUNCTION idsql._take_table_id(seq regclass, max_id bigint)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -1340,7 +1340,7 @@ $$;
 COMMENT ON FUNCTION idsql._take_table_id(regclass, bigint) IS
 'Internal: the next value of a table counter''s sequence above max_id, moving the sequence past it when needed.';
 
--- functions/initialize_table.sql
+-- table_ids/functions/initialize_table.sql
 CREATE OR REPLACE FUNCTION idsql.initialize_table(
     tbl regclass,
     id_column name DEFAULT 'id',
@@ -1483,7 +1483,7 @@ $$;
 COMMENT ON FUNCTION idsql.initialize_table(regclass, name, bigint) IS
 'Register or re-sync a table: its next ID becomes max(row_count + 1, max_id + 1, initial_value), never lower than before; returns it.';
 
--- functions/next_id.sql
+-- table_ids/functions/next_id.sql
 CREATE OR REPLACE FUNCTION idsql.next_id(tbl regclass)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -1538,7 +1538,7 @@ $$;
 COMMENT ON FUNCTION idsql.next_id(regclass) IS
 'Return the next ID of a table from its sequence, past every ID in the table; never waits; registers the table on first use.';
 
--- functions/_insert_with_retry.sql
+-- table_ids/functions/_insert_with_retry.sql
 CREATE OR REPLACE FUNCTION idsql._insert_with_retry(tbl regclass, data jsonb, retry_attempts integer)
     RETURNS jsonb
     LANGUAGE plpgsql
@@ -1716,7 +1716,7 @@ $$;
 COMMENT ON FUNCTION idsql._insert_with_retry(regclass, jsonb, integer) IS
 'Internal: insert_with_retry without the error: NULL when every attempt found its ID taken.';
 
--- functions/insert_with_retry.sql
+-- table_ids/functions/insert_with_retry.sql
 CREATE OR REPLACE FUNCTION idsql.insert_with_retry(tbl regclass, data jsonb, retry_attempts integer DEFAULT 3)
     RETURNS jsonb
     LANGUAGE plpgsql
@@ -1759,7 +1759,7 @@ $$;
 COMMENT ON FUNCTION idsql.insert_with_retry(regclass, jsonb, integer) IS
 'Insert a row (jsonb, without its ID) with the next ID, skipping IDs found taken, and return it with its defaults.';
 
--- functions/initialize.sql
+-- table_ids/functions/initialize.sql
 CREATE OR REPLACE FUNCTION idsql.initialize(tables regclass[] DEFAULT NULL)
     RETURNS TABLE (table_name regclass, next_id bigint)
     LANGUAGE plpgsql
@@ -1818,7 +1818,7 @@ $$;
 COMMENT ON FUNCTION idsql.initialize(regclass[]) IS
 'Re-sync the counters of the given tables, or of every registered table; returns each table and its next ID.';
 
--- tables/id_strategy.sql
+-- negotiation/tables/id_strategy.sql
 CREATE TABLE IF NOT EXISTS idsql.id_strategy (
     tbl regclass PRIMARY KEY,
     strategy text NOT NULL DEFAULT 'client'
@@ -1839,7 +1839,7 @@ COMMENT ON COLUMN idsql.id_strategy.generator IS
 'Where server IDs come from: prefix:INV (generate_id), default (the column default or identity), uuidv7.';
 COMMENT ON COLUMN idsql.id_strategy.updated_at IS 'Last change of the strategy.';
 
--- sequences/temp_id_seq.sql
+-- negotiation/sequences/temp_id_seq.sql
 -- Temporary IDs of integer keys: negative, so they can never equal a permanent ID
 -- that a sequence or identity (counting up from 1) hands out.
 CREATE SEQUENCE IF NOT EXISTS idsql.temp_id_seq AS bigint INCREMENT BY -1 MAXVALUE -1 START WITH -1;
@@ -1847,7 +1847,7 @@ CREATE SEQUENCE IF NOT EXISTS idsql.temp_id_seq AS bigint INCREMENT BY -1 MAXVAL
 COMMENT ON SEQUENCE idsql.temp_id_seq IS
 'ID negotiation: the negative temporary IDs that new_temp_id() issues for integer keys.';
 
--- tables/temp_id.sql
+-- negotiation/tables/temp_id.sql
 CREATE TABLE IF NOT EXISTS idsql.temp_id (
     tbl regclass NOT NULL,
     temp_id text NOT NULL,
@@ -1861,7 +1861,7 @@ COMMENT ON COLUMN idsql.temp_id.tbl IS 'The table the temporary ID was issued fo
 COMMENT ON COLUMN idsql.temp_id.temp_id IS 'The temporary ID, as text.';
 COMMENT ON COLUMN idsql.temp_id.issued_at IS 'When it was issued.';
 
--- tables/id_mapping.sql
+-- negotiation/tables/id_mapping.sql
 CREATE TABLE IF NOT EXISTS idsql.id_mapping (
     tbl regclass NOT NULL,
     temp_id text NOT NULL,
@@ -1880,7 +1880,7 @@ COMMENT ON COLUMN idsql.id_mapping.permanent_id IS 'The permanent ID that replac
 COMMENT ON COLUMN idsql.id_mapping.log_id IS 'The id_change_log row of the replacement.';
 COMMENT ON COLUMN idsql.id_mapping.created_at IS 'When the replacement was made.';
 
--- tables/id_change_log.sql
+-- negotiation/tables/id_change_log.sql
 CREATE TABLE IF NOT EXISTS idsql.id_change_log (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tbl regclass NOT NULL,
@@ -1901,7 +1901,7 @@ COMMENT ON COLUMN idsql.id_change_log.touched IS 'What replace_id_everywhere() r
 COMMENT ON COLUMN idsql.id_change_log.txid IS 'The transaction that made the replacement.';
 COMMENT ON COLUMN idsql.id_change_log.created_at IS 'When the replacement was made.';
 
--- tables/sync_queue.sql
+-- negotiation/tables/sync_queue.sql
 CREATE TABLE IF NOT EXISTS idsql.sync_queue (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     model_type regclass NOT NULL,
@@ -1945,7 +1945,7 @@ COMMENT ON COLUMN idsql.sync_queue.created_at IS 'When the item was queued.';
 COMMENT ON COLUMN idsql.sync_queue.updated_at IS 'Last status change.';
 COMMENT ON COLUMN idsql.sync_queue.claimed_at IS 'When the item was last claimed.';
 
--- functions/tg_sync_queue_transition.sql
+-- negotiation/functions/tg_sync_queue_transition.sql
 CREATE OR REPLACE FUNCTION idsql.tg_sync_queue_transition()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -1990,7 +1990,7 @@ $$;
 COMMENT ON FUNCTION idsql.tg_sync_queue_transition() IS
 'Trigger function: refuse illegal id_negotiation_status changes on idsql.sync_queue and stamp updated_at.';
 
--- triggers/sync_queue_transition.sql
+-- negotiation/triggers/sync_queue_transition.sql
 CREATE OR REPLACE TRIGGER idsql_sync_queue_transition
 BEFORE UPDATE OF id_negotiation_status ON idsql.sync_queue
 FOR EACH ROW EXECUTE FUNCTION idsql.tg_sync_queue_transition();
@@ -1998,7 +1998,7 @@ FOR EACH ROW EXECUTE FUNCTION idsql.tg_sync_queue_transition();
 COMMENT ON TRIGGER idsql_sync_queue_transition ON idsql.sync_queue IS
 'Only legal id_negotiation_status transitions are accepted.';
 
--- functions/_negotiation_key.sql
+-- negotiation/functions/_negotiation_key.sql
 CREATE OR REPLACE FUNCTION idsql._negotiation_key(
     tbl regclass,
     OUT column_name name,
@@ -2055,7 +2055,7 @@ $$;
 COMMENT ON FUNCTION idsql._negotiation_key(regclass) IS
 'Internal: the single-column primary key ID negotiation rewrites, its type name and kind (text, integer, uuid).';
 
--- functions/_uuidv7.sql
+-- negotiation/functions/_uuidv7.sql
 CREATE OR REPLACE FUNCTION idsql._uuidv7()
     RETURNS uuid
     LANGUAGE plpgsql
@@ -2090,7 +2090,7 @@ $$;
 COMMENT ON FUNCTION idsql._uuidv7() IS
 'Internal: a version 7 UUID; the built-in uuidv7() on PostgreSQL 18, a PL/pgSQL equivalent before.';
 
--- functions/_lock_temp_id.sql
+-- negotiation/functions/_lock_temp_id.sql
 CREATE OR REPLACE FUNCTION idsql._lock_temp_id(tbl regclass, temp_id text, shared boolean)
     RETURNS void
     LANGUAGE sql
@@ -2112,7 +2112,7 @@ $$;
 COMMENT ON FUNCTION idsql._lock_temp_id(regclass, text, boolean) IS
 'Internal: the advisory lock that serialises replacements of one temporary ID (shared for late references).';
 
--- functions/_referencing_fks.sql
+-- negotiation/functions/_referencing_fks.sql
 CREATE OR REPLACE FUNCTION idsql._referencing_fks(tbl regclass, key_attnum smallint)
     RETURNS TABLE (
         constraint_name name,
@@ -2208,7 +2208,7 @@ $$;
 COMMENT ON FUNCTION idsql._referencing_fks(regclass, smallint) IS
 'Internal: the foreign keys that reference a table''s key column, paired by position, with the reason any is unsafe.';
 
--- functions/_jsonb_replace_value.sql
+-- negotiation/functions/_jsonb_replace_value.sql
 CREATE OR REPLACE FUNCTION idsql._jsonb_replace_value(doc jsonb, old_value jsonb, new_value jsonb)
     RETURNS jsonb
     LANGUAGE sql
@@ -2238,7 +2238,7 @@ $$;
 COMMENT ON FUNCTION idsql._jsonb_replace_value(jsonb, jsonb, jsonb) IS
 'Internal: the document with every scalar equal to a value replaced, at any depth; substrings and keys untouched.';
 
--- functions/new_temp_id.sql
+-- negotiation/functions/new_temp_id.sql
 CREATE OR REPLACE FUNCTION idsql.new_temp_id(tbl regclass)
     RETURNS text
     LANGUAGE plpgsql
@@ -2295,7 +2295,7 @@ $$;
 COMMENT ON FUNCTION idsql.new_temp_id(regclass) IS
 'Return a temporary ID for a row of the table that can never equal a permanent one (tmp_..., negative, or a version 8 UUID).';
 
--- functions/is_temp_id.sql
+-- negotiation/functions/is_temp_id.sql
 CREATE OR REPLACE FUNCTION idsql.is_temp_id(tbl regclass, id text)
     RETURNS boolean
     LANGUAGE plpgsql
@@ -2327,7 +2327,7 @@ $$;
 COMMENT ON FUNCTION idsql.is_temp_id(regclass, text) IS
 'Return whether the ID is a temporary ID of the table (issued by new_temp_id or of the same shape).';
 
--- functions/resolve_id.sql
+-- negotiation/functions/resolve_id.sql
 CREATE OR REPLACE FUNCTION idsql.resolve_id(tbl regclass, id text)
     RETURNS text
     LANGUAGE sql
@@ -2348,7 +2348,7 @@ $$;
 COMMENT ON FUNCTION idsql.resolve_id(regclass, text) IS
 'Return the permanent ID for a temporary one that was replaced, the ID itself otherwise.';
 
--- functions/set_id_strategy.sql
+-- negotiation/functions/set_id_strategy.sql
 CREATE OR REPLACE FUNCTION idsql.set_id_strategy(tbl regclass, strategy text, generator text DEFAULT NULL)
     RETURNS void
     LANGUAGE plpgsql
@@ -2432,7 +2432,7 @@ $$;
 COMMENT ON FUNCTION idsql.set_id_strategy(regclass, text, text) IS
 'Choose client IDs (never change) or server IDs (temporary IDs replaced, from prefix:XXX, default or uuidv7) for a table.';
 
--- functions/_replace_id.sql
+-- negotiation/functions/_replace_id.sql
 CREATE OR REPLACE FUNCTION idsql._replace_id(tbl regclass, old_id text, new_id text, notify boolean)
     RETURNS jsonb
     LANGUAGE plpgsql
@@ -2686,7 +2686,7 @@ $$;
 COMMENT ON FUNCTION idsql._replace_id(regclass, text, text, boolean) IS
 'Internal: replace_id_everywhere(), with the notification optional (negotiate_ids sends one per batch).';
 
--- functions/replace_id_everywhere.sql
+-- negotiation/functions/replace_id_everywhere.sql
 CREATE OR REPLACE FUNCTION idsql.replace_id_everywhere(tbl regclass, old_id text, new_id text)
     RETURNS jsonb
     LANGUAGE sql
@@ -2705,7 +2705,7 @@ $$;
 COMMENT ON FUNCTION idsql.replace_id_everywhere(regclass, text, text) IS
 'Replace a temporary ID by a permanent one in the row, every foreign key and the sync queue; log it and NOTIFY idsql_id_changed.';
 
--- functions/plan_replace_id.sql
+-- negotiation/functions/plan_replace_id.sql
 CREATE OR REPLACE FUNCTION idsql.plan_replace_id(tbl regclass, old_id text)
     RETURNS TABLE (
         table_name regclass,
@@ -2800,7 +2800,7 @@ $$;
 COMMENT ON FUNCTION idsql.plan_replace_id(regclass, text) IS
 'Dry run of replace_id_everywhere: per table and foreign key, the rows it would rewrite, how, and any problem.';
 
--- functions/_server_id_for.sql
+-- negotiation/functions/_server_id_for.sql
 CREATE OR REPLACE FUNCTION idsql._server_id_for(tbl regclass, temp_id text)
     RETURNS text
     LANGUAGE plpgsql
@@ -2867,7 +2867,7 @@ $$;
 COMMENT ON FUNCTION idsql._server_id_for(regclass, text) IS
 'Internal: the permanent ID for a temporary one: its mapping, else a new ID from the table''s generator.';
 
--- functions/assign_server_id.sql
+-- negotiation/functions/assign_server_id.sql
 CREATE OR REPLACE FUNCTION idsql.assign_server_id(tbl regclass, temp_id text)
     RETURNS text
     LANGUAGE sql
@@ -2886,7 +2886,7 @@ $$;
 COMMENT ON FUNCTION idsql.assign_server_id(regclass, text) IS
 'Allocate a permanent ID from the table''s generator, replace the temporary ID everywhere with it, and return it.';
 
--- functions/negotiate_ids.sql
+-- negotiation/functions/negotiate_ids.sql
 CREATE OR REPLACE FUNCTION idsql.negotiate_ids(batch jsonb)
     RETURNS jsonb
     LANGUAGE plpgsql
@@ -2975,7 +2975,7 @@ $$;
 COMMENT ON FUNCTION idsql.negotiate_ids(jsonb) IS
 'Replace many temporary IDs (with given or generated permanent IDs) in one transaction, with one NOTIFY for the batch.';
 
--- functions/enqueue_sync.sql
+-- negotiation/functions/enqueue_sync.sql
 CREATE OR REPLACE FUNCTION idsql.enqueue_sync(
     model_type regclass,
     model_id text,
@@ -3018,7 +3018,7 @@ $$;
 COMMENT ON FUNCTION idsql.enqueue_sync(regclass, text, text, jsonb, text) IS
 'Queue a create, update or delete of one row for the remote API; return the queue item''s id.';
 
--- functions/claim_sync_batch.sql
+-- negotiation/functions/claim_sync_batch.sql
 CREATE OR REPLACE FUNCTION idsql.claim_sync_batch(n integer, max_attempts integer DEFAULT 5)
     RETURNS SETOF idsql.sync_queue
     LANGUAGE sql
@@ -3054,7 +3054,7 @@ $$;
 COMMENT ON FUNCTION idsql.claim_sync_batch(integer, integer) IS
 'Claim up to n pending (or retryable failed) sync items, oldest first, with FOR UPDATE SKIP LOCKED; mark them in_progress.';
 
--- functions/_set_sync_status.sql
+-- negotiation/functions/_set_sync_status.sql
 CREATE OR REPLACE FUNCTION idsql._set_sync_status(id bigint, status text, last_error text)
     RETURNS idsql.sync_queue
     LANGUAGE plpgsql
@@ -3086,7 +3086,7 @@ $$;
 COMMENT ON FUNCTION idsql._set_sync_status(bigint, text, text) IS
 'Internal: move one sync item to a status (checked by the transition trigger) and return it.';
 
--- functions/complete_sync.sql
+-- negotiation/functions/complete_sync.sql
 CREATE OR REPLACE FUNCTION idsql.complete_sync(id bigint, server_id text DEFAULT NULL)
     RETURNS idsql.sync_queue
     LANGUAGE plpgsql
@@ -3116,7 +3116,7 @@ $$;
 COMMENT ON FUNCTION idsql.complete_sync(bigint, text) IS
 'Mark a claimed sync item complete; with server_id, first replace its temporary ID with it everywhere.';
 
--- functions/fail_sync.sql
+-- negotiation/functions/fail_sync.sql
 CREATE OR REPLACE FUNCTION idsql.fail_sync(id bigint, error text, conflict boolean DEFAULT false)
     RETURNS idsql.sync_queue
     LANGUAGE sql
@@ -3136,7 +3136,7 @@ $$;
 COMMENT ON FUNCTION idsql.fail_sync(bigint, text, boolean) IS
 'Record a failed attempt of a claimed sync item (failed, retried later; or conflict) with its error.';
 
--- functions/tg_negotiation_resolve.sql
+-- negotiation/functions/tg_negotiation_resolve.sql
 CREATE OR REPLACE FUNCTION idsql.tg_negotiation_resolve()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -3190,7 +3190,7 @@ $$;
 COMMENT ON FUNCTION idsql.tg_negotiation_resolve() IS
 'Trigger function: rewrite (or refuse, naming the mapping) a foreign key that still carries a replaced temporary ID.';
 
--- functions/enable_late_reference_resolution.sql
+-- negotiation/functions/enable_late_reference_resolution.sql
 CREATE OR REPLACE FUNCTION idsql.enable_late_reference_resolution(tbl regclass, mode text DEFAULT 'resolve')
     RETURNS void
     LANGUAGE plpgsql
@@ -3234,7 +3234,7 @@ $$;
 COMMENT ON FUNCTION idsql.enable_late_reference_resolution(regclass, text) IS
 'Add the trigger idsql_negotiation_resolve: replaced temporary IDs in foreign keys are resolved (or refused, naming the mapping).';
 
--- functions/disable_late_reference_resolution.sql
+-- negotiation/functions/disable_late_reference_resolution.sql
 CREATE OR REPLACE FUNCTION idsql.disable_late_reference_resolution(tbl regclass)
     RETURNS void
     LANGUAGE plpgsql
@@ -3263,7 +3263,7 @@ $$;
 COMMENT ON FUNCTION idsql.disable_late_reference_resolution(regclass) IS
 'Remove the trigger idsql_negotiation_resolve from a table.';
 
--- tables/state_version_table.sql
+-- state_versions/tables/state_version_table.sql
 CREATE TABLE IF NOT EXISTS idsql.state_version_table (
     tbl regclass PRIMARY KEY,
     version_column name,
@@ -3300,7 +3300,7 @@ COMMENT ON COLUMN idsql.state_version_table.row_function IS
 'The per-table row trigger function enable_state_version() generated in idsql, if any.';
 COMMENT ON COLUMN idsql.state_version_table.enabled_at IS 'When enable_state_version() last ran for the table.';
 
--- tables/row_version.sql
+-- state_versions/tables/row_version.sql
 CREATE TABLE IF NOT EXISTS idsql.row_version (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tbl regclass NOT NULL,
@@ -3378,7 +3378,7 @@ COMMENT ON COLUMN idsql.row_version.parent_hash IS
 'jsonb_hash_extended(parent_key, 0), for the indexes; written with the row.';
 COMMENT ON COLUMN idsql.row_version.root_hash IS 'jsonb_hash_extended(root_key, 0), for the indexes; written with the row.';
 
--- tables/history_order.sql
+-- state_versions/tables/history_order.sql
 -- Kept apart from idsql.installation, which each install script writes itself and a dump leaves
 -- out: this row exists only in a database upgraded from 0.1.0, and must survive a dump and restore
 -- of the extension (the epilogue registers every table but installation for pg_dump).
@@ -3393,7 +3393,7 @@ COMMENT ON COLUMN idsql.history_order.singleton IS 'Always true: keeps the table
 COMMENT ON COLUMN idsql.history_order.cached_below IS
 'Ids of idsql.row_version below this were cached per session by 0.1.0, so out of the order of writing between sessions (see row_history).';
 
--- tables/state_version_noop.sql
+-- state_versions/tables/state_version_noop.sql
 -- A no-op UPDATE of a row under state versions is written unchanged, so that the statement
 -- reports it (UPDATE n, RETURNING) as PostgreSQL does without triggers. The row then carries the
 -- current transaction's xmin, which is how the row trigger tells a row this transaction already
@@ -3415,7 +3415,7 @@ COMMENT ON COLUMN idsql.state_version_noop.xid IS 'The top-level transaction tha
 COMMENT ON COLUMN idsql.state_version_noop.tbl IS 'OID of the tracked table.';
 COMMENT ON COLUMN idsql.state_version_noop.key IS 'Primary key of the row, as jsonb.';
 
--- functions/_own_xid.sql
+-- state_versions/functions/_own_xid.sql
 CREATE OR REPLACE FUNCTION idsql._own_xid(x xid)
     RETURNS boolean
     LANGUAGE plpgsql
@@ -3447,7 +3447,7 @@ $$;
 COMMENT ON FUNCTION idsql._own_xid(xid) IS
 'Internal: whether a row''s xmin belongs to the current transaction or one of its subtransactions.';
 
--- functions/_raise_stale_version.sql
+-- state_versions/functions/_raise_stale_version.sql
 CREATE OR REPLACE FUNCTION idsql._raise_stale_version(
     p_tbl regclass, p_column name, p_current bigint, p_given bigint
 )
@@ -3474,7 +3474,7 @@ $$;
 COMMENT ON FUNCTION idsql._raise_stale_version(regclass, name, bigint, bigint) IS
 'Internal: raise ID301 stale_version for an UPDATE that set the version column to another value.';
 
--- functions/_state_version_config.sql
+-- state_versions/functions/_state_version_config.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_config(p_tbl regclass, p_need_history boolean DEFAULT false)
     RETURNS idsql.state_version_table
     LANGUAGE plpgsql
@@ -3514,7 +3514,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_config(regclass, boolean) IS
 'Internal: the configuration of a tracked table; raises ID302 if it is not tracked, ID303 if history is needed and off.';
 
--- functions/_state_version_bookkeeping.sql
+-- state_versions/functions/_state_version_bookkeeping.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_bookkeeping(p_cfg idsql.state_version_table)
     RETURNS text[]
     LANGUAGE sql
@@ -3530,7 +3530,7 @@ END;
 COMMENT ON FUNCTION idsql._state_version_bookkeeping(idsql.state_version_table) IS
 'Internal: the bookkeeping columns of a tracked table (version, created_at, updated_at), those it has.';
 
--- functions/_state_version_json.sql
+-- state_versions/functions/_state_version_json.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_json(p_names name[], p_columns name[], p_alias text)
     RETURNS text
     LANGUAGE sql
@@ -3548,7 +3548,7 @@ END;
 COMMENT ON FUNCTION idsql._state_version_json(name[], name[], text) IS
 'Internal: SQL text that builds a row key as jsonb from columns of a table alias; identifiers quoted.';
 
--- functions/_state_version_columns.sql
+-- state_versions/functions/_state_version_columns.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_columns(p_columns name[], p_alias text)
     RETURNS text
     LANGUAGE sql
@@ -3563,7 +3563,7 @@ END;
 COMMENT ON FUNCTION idsql._state_version_columns(name[], text) IS
 'Internal: SQL text of a quoted column list qualified by a table alias.';
 
--- functions/_state_version_root.sql
+-- state_versions/functions/_state_version_root.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_root(p_tbl regclass, p_key jsonb)
     RETURNS TABLE (version bigint, root regclass, root_key jsonb, root_version bigint)
     LANGUAGE plpgsql
@@ -3612,7 +3612,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_root(regclass, jsonb) IS
 'Internal: a row''s version and the root row above it (table, key, version), walking up the parent chain.';
 
--- functions/_state_version_root_table.sql
+-- state_versions/functions/_state_version_root_table.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_root_table(p_tbl regclass)
     RETURNS regclass
     LANGUAGE plpgsql
@@ -3635,7 +3635,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_root_table(regclass) IS
 'Internal: the root table above a tracked table, itself for a root.';
 
--- functions/_state_version_parent_map.sql
+-- state_versions/functions/_state_version_parent_map.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_parent_map(p_parent regclass, p_keys jsonb[])
     RETURNS jsonb
     LANGUAGE plpgsql
@@ -3698,7 +3698,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_parent_map(regclass, jsonb[]) IS
 'Internal: for each parent key, the parent''s version and its root''s key and version, as one jsonb map.';
 
--- functions/_state_version_noop.sql
+-- state_versions/functions/_state_version_noop.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_noop(p_tbl oid, p_key jsonb)
     RETURNS void
     LANGUAGE plpgsql
@@ -3736,7 +3736,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_noop(oid, jsonb) IS
 'Internal: a no-op UPDATE of a tracked row is written unchanged; flag the transaction and mark the row as not counted.';
 
--- functions/_state_version_unmark.sql
+-- state_versions/functions/_state_version_unmark.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_unmark(p_tbl oid, p_key jsonb)
     RETURNS boolean
     LANGUAGE plpgsql
@@ -3760,7 +3760,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_unmark(oid, jsonb) IS
 'Internal: whether a row this transaction wrote was only written unchanged by a no-op UPDATE; takes its mark back.';
 
--- functions/_state_version_skip.sql
+-- state_versions/functions/_state_version_skip.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_skip()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -3786,7 +3786,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_skip() IS
 'Internal: row trigger that flags a no-op UPDATE of a tracked table without a version column or timestamps.';
 
--- functions/_state_version_drop_triggers.sql
+-- state_versions/functions/_state_version_drop_triggers.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_drop_triggers(p_tbl regclass)
     RETURNS void
     LANGUAGE plpgsql
@@ -3811,7 +3811,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_drop_triggers(regclass) IS
 'Internal: drop the idsql_state_version_* triggers of a table.';
 
--- functions/_state_version_touch.sql
+-- state_versions/functions/_state_version_touch.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_touch(p_tbl regclass, p_keys jsonb[])
     RETURNS void
     LANGUAGE plpgsql
@@ -3852,7 +3852,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_touch(regclass, jsonb[]) IS
 'Internal: count one change for the rows with these keys (lock in key order, then bump once per transaction).';
 
--- functions/_state_version_carry.sql
+-- state_versions/functions/_state_version_carry.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_carry(p_parent regclass, p_moves jsonb)
     RETURNS void
     LANGUAGE plpgsql
@@ -3936,7 +3936,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_carry(regclass, jsonb) IS
 'Internal: record in the history of each descendant table that its rows changed root with a moved parent.';
 
--- functions/_state_version_history.sql
+-- state_versions/functions/_state_version_history.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_history(
     p_tbl regclass, p_root regclass, p_from text, p_where text, p_operation text,
     p_tbl_sql text DEFAULT NULL, p_root_sql text DEFAULT NULL
@@ -3998,7 +3998,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_history(regclass, regclass, text, text, text, text, text) IS
 'Internal: SQL text of the set-based INSERT that records changed rows of a table in idsql.row_version.';
 
--- functions/_state_version_define.sql
+-- state_versions/functions/_state_version_define.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_define(fn name, definition text, description text)
     RETURNS void
     LANGUAGE plpgsql
@@ -4035,7 +4035,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_define(name, text, text) IS
 'Internal: (re)create a function generated for a user''s table, never as a member of the extension, with its comment.';
 
--- functions/_state_version_drop_function.sql
+-- state_versions/functions/_state_version_drop_function.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_drop_function(fn name)
     RETURNS void
     LANGUAGE plpgsql
@@ -4058,7 +4058,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_drop_function(name) IS
 'Internal: drop a generated trigger function of idsql if there is one, without a NOTICE when there is none.';
 
--- functions/_state_version_function_name.sql
+-- state_versions/functions/_state_version_function_name.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_function_name(tbl regclass, kind text)
     RETURNS name
     LANGUAGE plpgsql
@@ -4109,7 +4109,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_function_name(regclass, text) IS
 'Internal: the name of the row or statement trigger function generated for a table, never one serving another table.';
 
--- functions/_state_version_after_function.sql
+-- state_versions/functions/_state_version_after_function.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_after_function(p_tbl regclass, p_fn name)
     RETURNS name
     LANGUAGE plpgsql
@@ -4266,7 +4266,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_after_function(regclass, name) IS
 'Internal: (re)create the generated statement trigger function of a tracked table; returns its name.';
 
--- functions/_state_version_triggers.sql
+-- state_versions/functions/_state_version_triggers.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_triggers(tbl regclass, old_function name DEFAULT NULL)
     RETURNS void
     LANGUAGE plpgsql
@@ -4460,7 +4460,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_triggers(regclass, name) IS
 'Internal: (re)create the triggers and generated functions of a tracked table from its configuration.';
 
--- functions/_state_version_triggers_above.sql
+-- state_versions/functions/_state_version_triggers_above.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_triggers_above(p_tbl regclass)
     RETURNS void
     LANGUAGE plpgsql
@@ -4493,7 +4493,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_triggers_above(regclass) IS
 'Internal: generate anew the triggers of the tables above a tracked table (not its root).';
 
--- functions/_state_version_refresh.sql
+-- state_versions/functions/_state_version_refresh.sql
 CREATE OR REPLACE FUNCTION idsql._state_version_refresh()
     RETURNS integer
     LANGUAGE plpgsql
@@ -4526,7 +4526,7 @@ $$;
 COMMENT ON FUNCTION idsql._state_version_refresh() IS
 'Internal: generate the triggers of every enabled table anew (run by the install script after an upgrade).';
 
--- functions/enable_state_version.sql
+-- state_versions/functions/enable_state_version.sql
 CREATE OR REPLACE FUNCTION idsql.enable_state_version(
     tbl regclass,
     version_column name DEFAULT 'state_version',
@@ -4738,7 +4738,7 @@ $$;
 COMMENT ON FUNCTION idsql.enable_state_version(regclass, name, regclass, name, boolean) IS
 'Track changes of a table: version bump once per transaction, parent counting up to the root, optional history; idempotent.';
 
--- functions/disable_state_version.sql
+-- state_versions/functions/disable_state_version.sql
 CREATE OR REPLACE FUNCTION idsql.disable_state_version(tbl regclass)
     RETURNS void
     LANGUAGE plpgsql
@@ -4770,7 +4770,7 @@ $$;
 COMMENT ON FUNCTION idsql.disable_state_version(regclass) IS
 'Stop tracking a table: remove pyidsql''s triggers; keep its data, version column and history.';
 
--- functions/row_history.sql
+-- state_versions/functions/row_history.sql
 CREATE OR REPLACE FUNCTION idsql.row_history(tbl regclass, key jsonb)
     RETURNS TABLE (
         state_version bigint,
@@ -4828,7 +4828,7 @@ $$;
 COMMENT ON FUNCTION idsql.row_history(regclass, jsonb) IS
 'Every committed version of one row of a table with history, oldest first.';
 
--- functions/children_as_of.sql
+-- state_versions/functions/children_as_of.sql
 CREATE OR REPLACE FUNCTION idsql.children_as_of(tbl regclass, parent_key jsonb, parent_version bigint)
     RETURNS SETOF jsonb
     LANGUAGE plpgsql
@@ -4888,7 +4888,7 @@ $$;
 COMMENT ON FUNCTION idsql.children_as_of(regclass, jsonb, bigint) IS
 'The rows of a table under one parent as they were when the parent had a given version (jsonb, by key).';
 
--- functions/changes_between.sql
+-- state_versions/functions/changes_between.sql
 CREATE OR REPLACE FUNCTION idsql.changes_between(
     root regclass, root_key jsonb, from_version bigint, to_version bigint
 )
@@ -5038,7 +5038,7 @@ $$;
 COMMENT ON FUNCTION idsql.changes_between(regclass, jsonb, bigint, bigint) IS
 'Rows added, removed or changed (with the columns that differ) under one root between two of its versions.';
 
--- functions/rollback_to_version.sql
+-- state_versions/functions/rollback_to_version.sql
 CREATE OR REPLACE FUNCTION idsql.rollback_to_version(root regclass, root_key jsonb, target_version bigint)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -5180,7 +5180,7 @@ $$;
 COMMENT ON FUNCTION idsql.rollback_to_version(regclass, jsonb, bigint) IS
 'Restore every table with history under a root row to its state at a version, as a new version; returns it.';
 
--- functions/prune_history.sql
+-- state_versions/functions/prune_history.sql
 CREATE OR REPLACE FUNCTION idsql.prune_history(root regclass, keep_versions integer DEFAULT 100)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -5232,7 +5232,7 @@ $$;
 COMMENT ON FUNCTION idsql.prune_history(regclass, integer) IS
 'Drop history older than the last N versions of each root row, keeping as-of working for the kept ones.';
 
--- functions/_sequence_columns.sql
+-- sequence_repair/functions/_sequence_columns.sql
 CREATE OR REPLACE FUNCTION idsql._sequence_columns()
     RETURNS TABLE (
         table_name regclass,
@@ -5313,7 +5313,7 @@ $$;
 COMMENT ON FUNCTION idsql._sequence_columns() IS
 'Every table column that draws from a sequence (serial, identity or a nextval DEFAULT), found through pg_depend.';
 
--- functions/_in_schemas.sql
+-- sequence_repair/functions/_in_schemas.sql
 CREATE OR REPLACE FUNCTION idsql._in_schemas(tbl regclass, schemas name[])
     RETURNS boolean
     LANGUAGE sql
@@ -5333,7 +5333,7 @@ $$;
 COMMENT ON FUNCTION idsql._in_schemas(regclass, name[]) IS
 'Internal: whether a table is in one of the schemas given (NULL: every schema).';
 
--- functions/_sequence_groups.sql
+-- sequence_repair/functions/_sequence_groups.sql
 CREATE OR REPLACE FUNCTION idsql._sequence_groups(schemas name[])
     RETURNS TABLE (
         sequence_name regclass,
@@ -5369,7 +5369,7 @@ $$;
 COMMENT ON FUNCTION idsql._sequence_groups(name[]) IS
 'One row per sequence with every column that draws from it, in table OID order; NULL schemas means all.';
 
--- functions/_sequence_state.sql
+-- sequence_repair/functions/_sequence_state.sql
 CREATE OR REPLACE FUNCTION idsql._sequence_state(
     seq regclass,
     tables regclass[],
@@ -5490,7 +5490,7 @@ $$;
 COMMENT ON FUNCTION idsql._sequence_state(regclass, regclass[], name[], regtype[], bigint) IS
 'Compare a sequence with the data of its columns: data max in its direction, next value, fix target and status.';
 
--- functions/_lock_sequence_tables.sql
+-- sequence_repair/functions/_lock_sequence_tables.sql
 CREATE OR REPLACE FUNCTION idsql._lock_sequence_tables(tables regclass[])
     RETURNS regclass
     LANGUAGE plpgsql
@@ -5528,7 +5528,7 @@ $$;
 COMMENT ON FUNCTION idsql._lock_sequence_tables(regclass[]) IS
 'Lock the tables of one sequence against writers within lock_timeout; return the first it could not lock, else NULL.';
 
--- functions/_outside_transaction_block.sql
+-- sequence_repair/functions/_outside_transaction_block.sql
 CREATE OR REPLACE FUNCTION idsql._outside_transaction_block()
     RETURNS boolean
     LANGUAGE sql
@@ -5555,7 +5555,7 @@ $$;
 COMMENT ON FUNCTION idsql._outside_transaction_block() IS
 'True when the current statement started the transaction (an autocommit CALL), so a procedure may commit.';
 
--- functions/_check_fix_arguments.sql
+-- sequence_repair/functions/_check_fix_arguments.sql
 CREATE OR REPLACE FUNCTION idsql._check_fix_arguments(margin bigint, allow_backward boolean, dry_run boolean)
     RETURNS void
     LANGUAGE plpgsql
@@ -5595,7 +5595,7 @@ $$;
 COMMENT ON FUNCTION idsql._check_fix_arguments(bigint, boolean, boolean) IS
 'Validate margin, allow_backward and dry_run of a sequence fix, and require READ COMMITTED unless dry_run.';
 
--- functions/_fix_summary.sql
+-- sequence_repair/functions/_fix_summary.sql
 CREATE OR REPLACE FUNCTION idsql._fix_summary(fixed integer, dry_run boolean)
     RETURNS text
     LANGUAGE sql
@@ -5613,7 +5613,7 @@ $$;
 COMMENT ON FUNCTION idsql._fix_summary(integer, boolean) IS
 'Summary line of fix_all_sequences: Successfully fixed N sequence(s)!';
 
--- functions/_fix_sequence_group.sql
+-- sequence_repair/functions/_fix_sequence_group.sql
 CREATE OR REPLACE FUNCTION idsql._fix_sequence_group(
     seq regclass,
     tables regclass[],
@@ -5694,7 +5694,7 @@ $$;
 COMMENT ON FUNCTION idsql._fix_sequence_group(regclass, regclass[], name[], regtype[], text, bigint, boolean, boolean) IS
 'Lock the tables of one sequence, move it past their data, and return what was done with its report line.';
 
--- functions/sequence_report.sql
+-- sequence_repair/functions/sequence_report.sql
 CREATE OR REPLACE FUNCTION idsql.sequence_report(schemas name[] DEFAULT null)
     RETURNS TABLE (
         table_name regclass,
@@ -5749,7 +5749,7 @@ $$;
 COMMENT ON FUNCTION idsql.sequence_report(name[]) IS
 'Drift report: per column on a sequence, its kind, the data max, last_value, is_called, next value and status.';
 
--- functions/fix_sequence.sql
+-- sequence_repair/functions/fix_sequence.sql
 CREATE OR REPLACE FUNCTION idsql.fix_sequence(
     tbl regclass,
     col name,
@@ -5824,7 +5824,7 @@ $$;
 COMMENT ON FUNCTION idsql.fix_sequence(regclass, name, bigint, boolean) IS
 'Move the sequence of tbl.col past the data of every column sharing it; return what the next nextval gives.';
 
--- functions/fix_all_sequences_report.sql
+-- sequence_repair/functions/fix_all_sequences_report.sql
 CREATE OR REPLACE FUNCTION idsql.fix_all_sequences_report(
     schemas name[] DEFAULT null,
     margin bigint DEFAULT 0,
@@ -5887,7 +5887,7 @@ $$;
 COMMENT ON FUNCTION idsql.fix_all_sequences_report(name[], bigint, boolean, boolean) IS
 'Fix every sequence behind its data in the caller''s transaction; one row per column with its status and action.';
 
--- procedures/fix_all_sequences.sql
+-- sequence_repair/procedures/fix_all_sequences.sql
 CREATE OR REPLACE PROCEDURE idsql.fix_all_sequences(
     schemas name[] DEFAULT null,
     margin bigint DEFAULT 0,
@@ -5960,7 +5960,7 @@ $$;
 COMMENT ON PROCEDURE idsql.fix_all_sequences(name[], bigint, boolean, boolean) IS  -- noqa: LT01
 'Fix every sequence behind its data, committing after each when called outside a transaction block; NOTICE per fix.';
 
--- functions/grant_access.sql
+-- privileges/functions/grant_access.sql
 CREATE OR REPLACE FUNCTION idsql.grant_access(grantee regrole, admin boolean DEFAULT false)
     RETURNS void
     LANGUAGE plpgsql
@@ -6019,7 +6019,7 @@ $$;
 COMMENT ON FUNCTION idsql.grant_access(regrole, boolean) IS
 'Let a role generate and read IDs (usage), or also administer idsql (admin => true): the README''s privilege model.';
 
--- privileges.sql
+-- privileges/grants.sql
 -- The privilege model (README, "Privileges"): EXECUTE on every function is PUBLIC's by
 -- PostgreSQL's default, and USAGE on schema idsql (grant_access) decides who reaches them.
 -- These administrative ones are revoked from PUBLIC, so usage alone never reaches them;
@@ -6040,7 +6040,7 @@ REVOKE EXECUTE ON FUNCTION idsql.disable_state_version(regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION idsql.prune_history(regclass, integer) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION idsql.grant_access(regrole, boolean) FROM PUBLIC;
 
--- triggers/state_version_refresh.sql
+-- state_versions/refresh_enabled_tables.sql
 -- Tables enabled for state versions under an older idsql get the triggers this version generates.
 DO $$
 BEGIN

@@ -43,9 +43,9 @@ DROP FUNCTION IF EXISTS idsql._state_version_history(regclass, regclass, text, t
 DROP FUNCTION IF EXISTS idsql._state_version_after_function(regclass);
 
 -- 0.1.0 cached the ids of row_version, 1000 per session, so between sessions they do not follow the
--- order of writing; from 0.2.0 they do (sql/tables/row_version.sql). row_history orders the older
+-- order of writing; from 0.2.0 they do (sql/state_versions/tables/row_version.sql). row_history orders the older
 -- entries as 0.1.0 did: it needs to know where they end, which is past every id any session could
--- have taken from its cache. The table is the install script's (sql/tables/history_order.sql),
+-- have taken from its cache. The table is the install script's (sql/state_versions/tables/history_order.sql),
 -- which runs after this part. A sequence never used has no such entries: then no row, as in a fresh
 -- install (CREATE EXTENSION through pg_tle runs the first release and this step; so does the
 -- restore of its dump, whose own row of history_order then follows).
