@@ -230,8 +230,8 @@ def cut(next_version: str) -> list[str]:
     )
     return [
         f"froze {head()}; edit {manual.relative_to(_resources.SQL_DIR.parent)}",
-        f'set version = "{next_version}" in pyproject.toml and __version__ in pyidsql/__init__.py',
-        "add an Alembic revision that runs the new step (see migrations/versions/idsql_0002_*.py)",
+        f'set __version__ = "{next_version}" in pyidsql/__init__.py (the only place the version is written)',
+        "add an Alembic revision that runs the new step (see migrations/versions/idsql_0002_upgrade_to_0_2_0.py)",
         "run make release-scripts",
     ]
 

@@ -68,6 +68,13 @@ def test_wheel_imports_pyidsql_from_the_wheel_with_its_sql(wheel_env: Path) -> N
     )
 
 
+def test_the_version_is_written_once(wheel_env: Path) -> None:
+    """pyproject.toml takes the version from pyidsql/__init__.py: the wheel's metadata says it."""
+    assert "version =" not in (REPO / "pyproject.toml").read_text().split("[project.optional-dependencies]")[0]
+    out = _run(wheel_env / "python", "-c", "import importlib.metadata as m; print(m.version('pyidsql'))", cwd=wheel_env)
+    assert out.strip() == __version__
+
+
 def test_wheel_installs_through_every_channel(wheel_env: Path, pg_server: Any, empty_dsn: str, tmp_path: Path) -> None:
     pyidsql_cmd = wheel_env / "pyidsql"
 
