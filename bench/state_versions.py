@@ -159,8 +159,8 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
         "parent, history or `updated_at`. Its cost over no trigger is the no-op row in the table above: the "
         "row trigger, a mark of the row as not counted in an unlogged table (`idsql.state_version_noop`), "
         "and with history the statement trigger comparing the old and new rows.",
-        "pyidsql's row trigger is generated per table and has no `SET search_path` clause (see README, "
-        "State versions): with one, PostgreSQL saves and restores the setting on every row.",
+        "pyidsql's row trigger is generated per table and has no `SET search_path` clause (see "
+        "docs/state-versions.md): with one, PostgreSQL saves and restores the setting on every row.",
         "History is jsonb in one table (`idsql.row_version`) with hash indexes on the row, parent and root "
         "keys; periods writes each old row into a typed `_history` table, without keys to read by root.",
         "The smallest history trigger is the floor of any history kept by SQL triggers: the smallest bump, "

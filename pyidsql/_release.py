@@ -265,7 +265,7 @@ def control_file() -> str:
         "schema = idsql\n"
         "relocatable = false\n"
         "# The scripts need no superuser right: a role with CREATE on the database installs it, the\n"
-        "# script runs as that role, and it owns the objects (see the README's privilege model).\n"
+        "# script runs as that role, and it owns the objects (see docs/privileges.md).\n"
         "superuser = false\n"
     )
 

@@ -1,4 +1,4 @@
-"""The ID error codes: the SQL sources, the README table and pyidsql.errors list the same ones."""
+"""The ID error codes: the SQL sources, the table in docs/errors.md and pyidsql.errors list the same ones."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from pyidsql import _resources, errors
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ERRORS_DOC = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
 
 
 def codes_in_sql() -> set[str]:
@@ -18,16 +18,16 @@ def codes_in_sql() -> set[str]:
     return set(re.findall(r"ERRCODE\s*=\s*'(ID[0-9A-Z]{3})'", text))
 
 
-def readme_table() -> dict[str, str]:
-    """Return {SQLSTATE: Python class} from the README's errors table."""
-    rows = re.findall(r"^\|\s*`(ID[0-9A-Z]{3})`\s*\|[^|]*\|\s*`(?:errors\.)?(\w+)`", README.read_text(), re.M)
+def errors_doc_table() -> dict[str, str]:
+    """Return {SQLSTATE: Python class} from the table of ID codes in docs/errors.md."""
+    rows = re.findall(r"^\|\s*`(ID[0-9A-Z]{3})`\s*\|[^|]*\|\s*`(?:errors\.)?(\w+)`", ERRORS_DOC.read_text(), re.M)
     return dict(rows)
 
 
-def test_sql_readme_and_python_agree() -> None:
+def test_sql_errors_doc_and_python_agree() -> None:
     in_python = {code: cls.__name__ for code, cls in errors.by_sqlstate().items()}
     assert codes_in_sql() == set(in_python)
-    assert readme_table() == in_python
+    assert errors_doc_table() == in_python
 
 
 def test_no_category_codes() -> None:

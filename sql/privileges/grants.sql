@@ -1,4 +1,4 @@
--- The privilege model (README, "Privileges"): EXECUTE on every function is PUBLIC's by
+-- The privilege model (docs/privileges.md): EXECUTE on every function is PUBLIC's by
 -- PostgreSQL's default, and USAGE on schema idsql (grant_access) decides who reaches them.
 -- These administrative ones are revoked from PUBLIC, so usage alone never reaches them;
 -- grant_access(role, admin => true) grants them back. Their owner keeps them.

@@ -6017,10 +6017,10 @@ END
 $$;
 
 COMMENT ON FUNCTION idsql.grant_access(regrole, boolean) IS
-'Let a role generate and read IDs (usage), or also administer idsql (admin => true): the README''s privilege model.';
+'Let a role generate and read IDs (usage), or also administer idsql (admin => true): the privilege model of docs/privileges.md.';
 
 -- privileges/grants.sql
--- The privilege model (README, "Privileges"): EXECUTE on every function is PUBLIC's by
+-- The privilege model (docs/privileges.md): EXECUTE on every function is PUBLIC's by
 -- PostgreSQL's default, and USAGE on schema idsql (grant_access) decides who reaches them.
 -- These administrative ones are revoked from PUBLIC, so usage alone never reaches them;
 -- grant_access(role, admin => true) grants them back. Their owner keeps them.

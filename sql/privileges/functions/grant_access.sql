@@ -54,4 +54,4 @@ END
 $$;
 
 COMMENT ON FUNCTION idsql.grant_access(regrole, boolean) IS
-'Let a role generate and read IDs (usage), or also administer idsql (admin => true): the README''s privilege model.';
+'Let a role generate and read IDs (usage), or also administer idsql (admin => true): the privilege model of docs/privileges.md.';
