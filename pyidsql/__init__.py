@@ -30,7 +30,7 @@ from pyidsql.negotiation import (
     resolve_id,
     set_id_strategy,
 )
-from pyidsql.prefixed import (
+from pyidsql.prefixed_ids import (
     IdPrefixes,
     ParsedId,
     PrefixStats,
@@ -49,7 +49,7 @@ from pyidsql.prefixed import (
     sync_prefix,
 )
 from pyidsql.privileges import grant_access
-from pyidsql.sequences import (
+from pyidsql.sequence_repair import (
     SequenceFix,
     SequenceReportRow,
     fix_all_sequences,

@@ -29,8 +29,8 @@ def _literal(value: str | None) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _table(table_name: str, schema: str | None) -> str:
-    name = f"pg_catalog.quote_ident({_literal(table_name)})"
+def _table(table: str, schema: str | None) -> str:
+    name = f"pg_catalog.quote_ident({_literal(table)})"
     if schema is not None:
         name = f"pg_catalog.quote_ident({_literal(schema)}) || '.' || {name}"
     return f"({name})::pg_catalog.regclass"
@@ -42,14 +42,14 @@ class EnableStateVersionOp(MigrateOperation):
 
     def __init__(
         self,
-        table_name: str,
+        table: str,
         version_column: str | None = "state_version",
         parent: str | None = None,
         parent_fk: str | None = None,
         history: bool = False,
         schema: str | None = None,
     ) -> None:
-        self.table_name = table_name
+        self.table = table
         self.version_column = version_column
         self.parent = parent
         self.parent_fk = parent_fk
@@ -57,13 +57,13 @@ class EnableStateVersionOp(MigrateOperation):
         self.schema = schema
 
     @classmethod
-    def enable_state_version(cls, operations: Operations, table_name: str, **kw: Any) -> None:
-        """Track changes of *table_name*; *parent* is a table name as SQL resolves it (``"app.session"``)."""
-        operations.invoke(cls(table_name, **kw))
+    def enable_state_version(cls, operations: Operations, table: str, **kw: Any) -> None:
+        """Track changes of *table*; *parent* is a table name as SQL resolves it (``"app.session"``)."""
+        operations.invoke(cls(table, **kw))
 
     def reverse(self) -> DisableStateVersionOp:
         return DisableStateVersionOp(
-            self.table_name,
+            self.table,
             schema=self.schema,
             version_column=self.version_column,
             parent=self.parent,
@@ -74,7 +74,7 @@ class EnableStateVersionOp(MigrateOperation):
     def to_sql(self) -> str:
         parent = "NULL" if self.parent is None else f"{_literal(self.parent)}::pg_catalog.regclass"
         return (
-            f"SELECT idsql.enable_state_version({_table(self.table_name, self.schema)}, "
+            f"SELECT idsql.enable_state_version({_table(self.table, self.schema)}, "
             f"version_column => {_literal(self.version_column)}, parent => {parent}, "
             f"parent_fk => {_literal(self.parent_fk)}, history => {'true' if self.history else 'false'})"
         )
@@ -89,14 +89,14 @@ class DisableStateVersionOp(MigrateOperation):
 
     def __init__(
         self,
-        table_name: str,
+        table: str,
         schema: str | None = None,
         version_column: str | None = "state_version",
         parent: str | None = None,
         parent_fk: str | None = None,
         history: bool = False,
     ) -> None:
-        self.table_name = table_name
+        self.table = table
         self.schema = schema
         self.version_column = version_column
         self.parent = parent
@@ -104,13 +104,13 @@ class DisableStateVersionOp(MigrateOperation):
         self.history = history
 
     @classmethod
-    def disable_state_version(cls, operations: Operations, table_name: str, **kw: Any) -> None:
-        """Remove pyidsql's state-version triggers from *table_name*."""
-        operations.invoke(cls(table_name, **kw))
+    def disable_state_version(cls, operations: Operations, table: str, **kw: Any) -> None:
+        """Remove pyidsql's state-version triggers from *table*."""
+        operations.invoke(cls(table, **kw))
 
     def reverse(self) -> EnableStateVersionOp:
         return EnableStateVersionOp(
-            self.table_name,
+            self.table,
             version_column=self.version_column,
             parent=self.parent,
             parent_fk=self.parent_fk,
@@ -119,7 +119,7 @@ class DisableStateVersionOp(MigrateOperation):
         )
 
     def to_sql(self) -> str:
-        return f"SELECT idsql.disable_state_version({_table(self.table_name, self.schema)})"
+        return f"SELECT idsql.disable_state_version({_table(self.table, self.schema)})"
 
 
 @Operations.implementation_for(EnableStateVersionOp)

@@ -1,5 +1,7 @@
 """ID negotiation: temporary client IDs replaced by server IDs everywhere.
 
+The SQL is in ``sql/negotiation/``; :mod:`pyidsql.aio` runs the same wrappers on an async connection.
+
 One wrapper per ``idsql`` function, same names. IDs travel as text (an ``int`` or
 ``uuid.UUID`` is converted); tables are names as SQL would resolve them in the
 connection's search_path, passed as values and cast to ``regclass`` by the server.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
@@ -20,16 +22,14 @@ from typing import Any, Literal, LiteralString
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pyidsql import _db
-from pyidsql import _queries as Q
-from pyidsql._db import Connectable
+from pyidsql._calls import Connection, Event, Execute, Listener, Notifies, Steps, listener, rows, scalar, wrapper
 
 Strategy = Literal["client", "server"]
 Operation = Literal["create", "update", "delete"]
 Status = Literal["pending", "in_progress", "complete", "failed", "conflict"]
 IdValue = str | int | uuid.UUID
 
-CHANNEL = "idsql_id_changed"
+CHANNEL: LiteralString = "idsql_id_changed"
 
 
 @dataclass(frozen=True)
@@ -78,46 +78,58 @@ def _text(value: IdValue | None) -> str | None:
     return None if value is None else str(value)
 
 
-def set_id_strategy(conn: Connectable, table: str, strategy: Strategy, generator: str | None = None) -> None:
+@wrapper
+def set_id_strategy(table: str, strategy: Strategy, generator: str | None = None) -> Steps[None]:
     """Choose client or server IDs for *table*, and where server IDs come from (``idsql.set_id_strategy``)."""
-    _db.fetch_all(conn, Q.SET_ID_STRATEGY, (table, strategy, generator))
+    yield from rows("SELECT idsql.set_id_strategy(%s::regclass, %s, %s)", (table, strategy, generator))
 
 
-def new_temp_id(conn: Connectable, table: str) -> str:
+@wrapper
+def new_temp_id(table: str) -> Steps[str]:
     """Return a temporary ID for a row of *table* that can never equal a permanent one (``idsql.new_temp_id``)."""
-    result: str = _db.fetch_scalar(conn, Q.NEW_TEMP_ID, (table,))
+    result: str = yield from scalar("SELECT idsql.new_temp_id(%s::regclass)", (table,))
     return result
 
 
-def is_temp_id(conn: Connectable, table: str, id: IdValue) -> bool:
+@wrapper
+def is_temp_id(table: str, id: IdValue) -> Steps[bool]:
     """Return whether *id* is a temporary ID of *table* (``idsql.is_temp_id``)."""
-    result: bool = _db.fetch_scalar(conn, Q.IS_TEMP_ID, (table, _text(id)))
+    result: bool = yield from scalar("SELECT idsql.is_temp_id(%s::regclass, %s)", (table, _text(id)))
     return result
 
 
-def resolve_id(conn: Connectable, table: str, id: IdValue) -> str:
+@wrapper
+def resolve_id(table: str, id: IdValue) -> Steps[str]:
     """Return the permanent ID that replaced *id*, or *id* itself (``idsql.resolve_id``)."""
-    result: str = _db.fetch_scalar(conn, Q.RESOLVE_ID, (table, _text(id)))
+    result: str = yield from scalar("SELECT idsql.resolve_id(%s::regclass, %s)", (table, _text(id)))
     return result
 
 
-def replace_id_everywhere(conn: Connectable, table: str, old_id: IdValue, new_id: IdValue) -> dict[str, Any]:
+@wrapper
+def replace_id_everywhere(table: str, old_id: IdValue, new_id: IdValue) -> Steps[dict[str, Any]]:
     """Replace temporary *old_id* by *new_id* in the row, every reference and the queue.
 
     ``idsql.replace_id_everywhere``; returns ``{"table", "old_id", "new_id", "log_id", "touched": {table: rows}}``.
     """
-    result: dict[str, Any] = _db.fetch_scalar(conn, Q.REPLACE_ID_EVERYWHERE, (table, _text(old_id), _text(new_id)))
+    query = "SELECT idsql.replace_id_everywhere(%s::regclass, %s, %s)"
+    result: dict[str, Any] = yield from scalar(query, (table, _text(old_id), _text(new_id)))
     return result
 
 
-def plan_replace_id(conn: Connectable, table: str, old_id: IdValue) -> list[PlanStep]:
+@wrapper
+def plan_replace_id(table: str, old_id: IdValue) -> Steps[list[PlanStep]]:
     """Return what replacing *old_id* would rewrite, without writing (``idsql.plan_replace_id``)."""
-    return [PlanStep(*row) for row in _db.fetch_all(conn, Q.PLAN_REPLACE_ID, (table, _text(old_id)))]
+    query = (
+        "SELECT table_name::text, constraint_name::text, columns::text[], rows, strategy, problem"
+        " FROM idsql.plan_replace_id(%s::regclass, %s)"
+    )
+    return [PlanStep(*row) for row in (yield from rows(query, (table, _text(old_id))))]
 
 
-def assign_server_id(conn: Connectable, table: str, temp_id: IdValue) -> str:
+@wrapper
+def assign_server_id(table: str, temp_id: IdValue) -> Steps[str]:
     """Allocate a permanent ID for *temp_id* and replace it everywhere (``idsql.assign_server_id``)."""
-    result: str = _db.fetch_scalar(conn, Q.ASSIGN_SERVER_ID, (table, _text(temp_id)))
+    result: str = yield from scalar("SELECT idsql.assign_server_id(%s::regclass, %s)", (table, _text(temp_id)))
     return result
 
 
@@ -125,74 +137,92 @@ def _batch(batch: Iterable[Mapping[str, Any]]) -> Jsonb:
     return Jsonb([{k: _text(v) for k, v in entry.items()} for entry in batch])
 
 
-def negotiate_ids(conn: Connectable, batch: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+@wrapper
+def negotiate_ids(batch: Iterable[Mapping[str, Any]]) -> Steps[list[dict[str, Any]]]:
     """Replace many ``{"table", "temp_id"[, "new_id"]}`` in one go, one notification (``idsql.negotiate_ids``)."""
-    result: list[dict[str, Any]] = _db.fetch_scalar(conn, Q.NEGOTIATE_IDS, (_batch(batch),))
+    # Table names are resolved here, in the caller's search_path, and sent as oids.
+    query = (
+        "SELECT idsql.negotiate_ids(coalesce((SELECT jsonb_agg(e.value || jsonb_build_object("
+        "'table', (e.value ->> 'table')::regclass::oid::bigint) ORDER BY e.ord)"
+        " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e (value, ord)), '[]'))"
+    )
+    result: list[dict[str, Any]] = yield from scalar(query, (_batch(batch),))
     return result
 
 
-def _enqueue_params(
-    model_type: str, model_id: IdValue, operation: str, payload: Any, temporary_client_id: IdValue | None
-) -> tuple[Any, ...]:
-    return (
+_SYNC_ITEM: LiteralString = (
+    "SELECT id, model_type::text, model_id, temporary_client_id, operation, payload, id_negotiation_status,"
+    " attempts, last_error, created_at, updated_at, claimed_at FROM "
+)
+
+
+@wrapper
+def enqueue_sync(
+    model_type: str,
+    model_id: IdValue,
+    operation: Operation,
+    payload: Any = None,
+    temporary_client_id: IdValue | None = None,
+) -> Steps[int]:
+    """Queue a change of one row for the remote API; return the item's id (``idsql.enqueue_sync``)."""
+    params = (
         model_type,
         _text(model_id),
         operation,
         Jsonb(payload if payload is not None else {}),
         _text(temporary_client_id),
     )
-
-
-def enqueue_sync(
-    conn: Connectable,
-    model_type: str,
-    model_id: IdValue,
-    operation: Operation,
-    payload: Any = None,
-    temporary_client_id: IdValue | None = None,
-) -> int:
-    """Queue a change of one row for the remote API; return the item's id (``idsql.enqueue_sync``)."""
-    params = _enqueue_params(model_type, model_id, operation, payload, temporary_client_id)
-    result: int = _db.fetch_scalar(conn, Q.ENQUEUE_SYNC, params)
+    result: int = yield from scalar("SELECT idsql.enqueue_sync(%s::regclass, %s, %s, %s::jsonb, %s)", params)
     return result
 
 
-def claim_sync_batch(conn: Connectable, n: int, max_attempts: int = 5) -> list[SyncItem]:
+@wrapper
+def claim_sync_batch(n: int, max_attempts: int = 5) -> Steps[list[SyncItem]]:
     """Claim up to *n* items, oldest first, skipping those other workers hold (``idsql.claim_sync_batch``)."""
-    return [SyncItem(*row) for row in _db.fetch_all(conn, Q.CLAIM_SYNC_BATCH, (n, max_attempts))]
+    query = _SYNC_ITEM + "idsql.claim_sync_batch(%s, max_attempts => %s)"
+    return [SyncItem(*row) for row in (yield from rows(query, (n, max_attempts)))]
 
 
-def complete_sync(conn: Connectable, id: int, server_id: IdValue | None = None) -> SyncItem:
+@wrapper
+def complete_sync(id: int, server_id: IdValue | None = None) -> Steps[SyncItem]:
     """Mark a claimed item complete, first replacing its temporary ID by *server_id* (``idsql.complete_sync``)."""
-    return SyncItem(*_db.fetch_all(conn, Q.COMPLETE_SYNC, (id, _text(server_id)))[0])
+    return SyncItem(*(yield from rows(_SYNC_ITEM + "idsql.complete_sync(%s, %s)", (id, _text(server_id))))[0])
 
 
-def fail_sync(conn: Connectable, id: int, error: str, conflict: bool = False) -> SyncItem:
+@wrapper
+def fail_sync(id: int, error: str, conflict: bool = False) -> Steps[SyncItem]:
     """Record a failed attempt of a claimed item: failed (retried) or conflict (``idsql.fail_sync``)."""
-    return SyncItem(*_db.fetch_all(conn, Q.FAIL_SYNC, (id, error, conflict))[0])
+    return SyncItem(*(yield from rows(_SYNC_ITEM + "idsql.fail_sync(%s, %s, %s)", (id, error, conflict)))[0])
 
 
-def enable_late_reference_resolution(
-    conn: Connectable, table: str, mode: Literal["resolve", "reject"] = "resolve"
-) -> None:
+@wrapper
+def enable_late_reference_resolution(table: str, mode: Literal["resolve", "reject"] = "resolve") -> Steps[None]:
     """Resolve or refuse replaced temporary IDs in *table*'s foreign keys.
 
     ``idsql.enable_late_reference_resolution``: the trigger ``idsql_negotiation_resolve``.
     """
-    _db.fetch_all(conn, Q.ENABLE_LATE_REFERENCE_RESOLUTION, (table, mode))
+    yield from rows("SELECT idsql.enable_late_reference_resolution(%s::regclass, %s)", (table, mode))
 
 
-def disable_late_reference_resolution(conn: Connectable, table: str) -> None:
+@wrapper
+def disable_late_reference_resolution(table: str) -> Steps[None]:
     """Remove the late-reference trigger from *table* (``idsql.disable_late_reference_resolution``)."""
-    _db.fetch_all(conn, Q.DISABLE_LATE_REFERENCE_RESOLUTION, (table,))
+    yield from rows("SELECT idsql.disable_late_reference_resolution(%s::regclass)", (table,))
+
+
+_ID_CHANGE: LiteralString = (
+    "SELECT l.id, l.touched ->> 'table', l.old_id, l.new_id, l.touched -> 'touched', l.created_at"
+    " FROM idsql.id_change_log AS l"
+)
 
 
 def _log_query(payload: str) -> tuple[LiteralString, tuple[Any, ...]]:
     """Return the change-log query that reads the events behind one notification."""
     data = json.loads(payload)
     if "txid" in data:  # negotiate_ids: one notification for the batch
-        return Q.ID_CHANGES_OF_BATCH, (data["first_log_id"], data["last_log_id"], data["txid"])
-    return Q.ID_CHANGE, (data["log_id"],)
+        query = _ID_CHANGE + " WHERE l.id BETWEEN %s AND %s AND l.txid = %s::xid8 ORDER BY l.id"
+        return query, (data["first_log_id"], data["last_log_id"], data["txid"])
+    return _ID_CHANGE + " WHERE l.id = %s", (data["log_id"],)
 
 
 class _Seen:
@@ -242,9 +272,8 @@ def _check_direct(key_pid: int, server_pid: int) -> None:
         )
 
 
-def listen_id_changes(
-    conn: psycopg.Connection[Any], *, since_log_id: int | None = None, timeout: float | None = None
-) -> Iterator[IdChanged]:
+@listener
+def listen_id_changes(*, since_log_id: int | None = None, timeout: float | None = None) -> Listener[IdChanged]:
     """Yield an :class:`IdChanged` for every committed replacement, as it commits.
 
     LISTENs on ``idsql_id_changed``, then first replays the change log after
@@ -256,17 +285,18 @@ def listen_id_changes(
     the backend pid the connection was given when it connected).
     Stops after *timeout* seconds (None: never).
     """
+    conn = yield Connection()
     _check_autocommit(conn.autocommit)
-    _check_direct(conn.info.backend_pid, _db.fetch_scalar(conn, Q.BACKEND_PID))
+    _check_direct(conn.info.backend_pid, (yield from scalar("SELECT pg_catalog.pg_backend_pid()")))
     deadline = None if timeout is None else monotonic() + timeout
     seen = _Seen()
-    conn.execute(Q.LISTEN_ID_CHANGED)
+    yield Execute("LISTEN " + CHANNEL)
     if since_log_id is not None:
-        yield from seen.fresh(_db.fetch_all(conn, Q.ID_CHANGES_SINCE, (since_log_id,)))
+        for event in seen.fresh((yield from rows(_ID_CHANGE + " WHERE l.id > %s ORDER BY l.id", (since_log_id,)))):
+            yield Event(event)
     while deadline is None or monotonic() < deadline:
         remaining = None if deadline is None else max(0.0, deadline - monotonic())
-        # Collect first: the connection is locked while notifies() runs.
-        notes = list(conn.notifies(timeout=remaining, stop_after=1))
-        for note in notes:
-            query, params = _log_query(note.payload)
-            yield from seen.fresh(_db.fetch_all(conn, query, params))
+        for payload in (yield Notifies(remaining)):
+            query, params = _log_query(payload)
+            for event in seen.fresh((yield from rows(query, params))):
+                yield Event(event)

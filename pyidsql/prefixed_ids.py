@@ -1,5 +1,7 @@
 """Prefixed IDs (``CUS-AAA0001``): one wrapper per ``idsql`` function, same names.
 
+The SQL is in ``sql/prefixed_ids/``; :mod:`pyidsql.aio` runs the same wrappers on an async connection.
+
 Every wrapper runs in the caller's transaction and never commits: in gapless
 mode, commit the transaction that stores the ID, and a rollback gives it back.
 """
@@ -10,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from pyidsql import _db
-from pyidsql import _queries as Q
-from pyidsql._db import Connectable
+from pyidsql._calls import Steps, rows, scalar, wrapper
 
 Mode = Literal["gapless", "fast"]
 
@@ -60,91 +60,102 @@ class PrefixStats:
     updated_at: datetime
 
 
-def generate_id(conn: Connectable, prefix: str) -> str:
+@wrapper
+def generate_id(prefix: str) -> Steps[str]:
     """Return the next ID for *prefix*, e.g. ``"CUS-AAA0001"`` (``idsql.generate_id``)."""
-    result: str = _db.fetch_scalar(conn, Q.GENERATE_ID, (prefix,))
+    result: str = yield from scalar("SELECT idsql.generate_id(%s)", (prefix,))
     return result
 
 
-def bulk_generate_ids(conn: Connectable, prefix: str, n: int) -> list[str]:
+@wrapper
+def bulk_generate_ids(prefix: str, n: int) -> Steps[list[str]]:
     """Return *n* consecutive IDs for *prefix*, ascending (``idsql.bulk_generate_ids``)."""
-    return [row[0] for row in _db.fetch_all(conn, Q.BULK_GENERATE_IDS, (prefix, n))]
+    return [row[0] for row in (yield from rows("SELECT idsql.bulk_generate_ids(%s, %s)", (prefix, n)))]
 
 
-def current_id(conn: Connectable, prefix: str) -> str | None:
+@wrapper
+def current_id(prefix: str) -> Steps[str | None]:
     """Return the last ID issued for *prefix*, or None; consumes nothing (``idsql.current_id``)."""
-    result: str | None = _db.fetch_scalar(conn, Q.CURRENT_ID, (prefix,))
+    result: str | None = yield from scalar("SELECT idsql.current_id(%s)", (prefix,))
     return result
 
 
-def reset_sequence(conn: Connectable, prefix: str, last_id: str | None) -> None:
+@wrapper
+def reset_sequence(prefix: str, last_id: str | None) -> Steps[None]:
     """Make the next ID of *prefix* follow *last_id*; None restarts it (``idsql.reset_sequence``)."""
-    _db.fetch_all(conn, Q.RESET_SEQUENCE, (prefix, last_id))
+    yield from rows("SELECT idsql.reset_sequence(%s, %s)", (prefix, last_id))
 
 
-def configure_prefix(
-    conn: Connectable,
-    prefix: str,
-    mode: Mode = "gapless",
-    digits: int = 4,
-    min_letters: int = 3,
-) -> None:
+@wrapper
+def configure_prefix(prefix: str, mode: Mode = "gapless", digits: int = 4, min_letters: int = 3) -> Steps[None]:
     """Create *prefix* or change its mode and format (``idsql.configure_prefix``)."""
-    _db.fetch_all(conn, Q.CONFIGURE_PREFIX, (prefix, mode, digits, min_letters))
+    query = "SELECT idsql.configure_prefix(%s, mode => %s, digits => %s, min_letters => %s)"
+    yield from rows(query, (prefix, mode, digits, min_letters))
 
 
-def sync_prefix(conn: Connectable, prefix: str, source: str, id_column: str) -> str | None:
+@wrapper
+def sync_prefix(prefix: str, source: str, id_column: str) -> Steps[str | None]:
     """Move *prefix*'s counter forward to the highest ID in *source.id_column* (``idsql.sync_prefix``).
 
     *source* is a table name as SQL would resolve it (``"sales.invoice"``), passed as a
     value and cast to ``regclass`` by the server, never spliced into SQL.
     """
-    result: str | None = _db.fetch_scalar(conn, Q.SYNC_PREFIX, (prefix, source, id_column))
+    result: str | None = yield from scalar(
+        "SELECT idsql.sync_prefix(%s, %s::regclass, %s)", (prefix, source, id_column)
+    )
     return result
 
 
-def prefix_stats(conn: Connectable) -> list[PrefixStats]:
+@wrapper
+def prefix_stats() -> Steps[list[PrefixStats]]:
     """Return one :class:`PrefixStats` per prefix (``idsql.prefix_stats``)."""
-    return [PrefixStats(*row) for row in _db.fetch_all(conn, Q.PREFIX_STATS)]
+    query = (
+        "SELECT prefix, mode, last_id, issued, capacity_left_in_width, created_at, updated_at FROM idsql.prefix_stats()"
+    )
+    return [PrefixStats(*row) for row in (yield from rows(query))]
 
 
-def id_health_check(conn: Connectable) -> dict[str, Any]:
+@wrapper
+def id_health_check() -> Steps[dict[str, Any]]:
     """Generate a probe ID and roll it back; return the report (``idsql.id_health_check``)."""
-    result: dict[str, Any] = _db.fetch_scalar(conn, Q.ID_HEALTH_CHECK)
+    result: dict[str, Any] = yield from scalar("SELECT idsql.id_health_check()")
     return result
 
 
-def format_id(conn: Connectable, prefix: str, ordinal: int, *, digits: int = 4, min_letters: int = 3) -> str:
+@wrapper
+def format_id(prefix: str, ordinal: int, *, digits: int = 4, min_letters: int = 3) -> Steps[str]:
     """Return the ID with *ordinal* for *prefix* (``idsql.format_id``)."""
-    result: str = _db.fetch_scalar(conn, Q.FORMAT_ID, (prefix, ordinal, digits, min_letters))
+    query = "SELECT idsql.format_id(%s, %s, digits => %s, min_letters => %s)"
+    result: str = yield from scalar(query, (prefix, ordinal, digits, min_letters))
     return result
 
 
-def parse_id(conn: Connectable, id: str, *, digits: int = 4, min_letters: int = 3) -> ParsedId:
+@wrapper
+def parse_id(id: str, *, digits: int = 4, min_letters: int = 3) -> Steps[ParsedId]:
     """Return the parts of *id* and its ordinal (``idsql.parse_id``)."""
-    return ParsedId(*_db.fetch_all(conn, Q.PARSE_ID, (id, digits, min_letters))[0])
+    query = "SELECT prefix, letters, number, ordinal FROM idsql.parse_id(%s, digits => %s, min_letters => %s)"
+    return ParsedId(*(yield from rows(query, (id, digits, min_letters)))[0])
 
 
-def is_valid_id(
-    conn: Connectable,
-    id: str | None,
-    prefix: str | None = None,
-    *,
-    digits: int = 4,
-    min_letters: int = 3,
-) -> bool:
+@wrapper
+def is_valid_id(id: str | None, prefix: str | None = None, *, digits: int = 4, min_letters: int = 3) -> Steps[bool]:
     """Return whether *id* is a canonical ID (of *prefix*, if given) (``idsql.is_valid_id``)."""
-    result: bool = _db.fetch_scalar(conn, Q.IS_VALID_ID, (id, prefix, digits, min_letters))
+    query = "SELECT idsql.is_valid_id(%s, %s, digits => %s, min_letters => %s)"
+    result: bool = yield from scalar(query, (id, prefix, digits, min_letters))
     return result
 
 
-def increment_id(conn: Connectable, id: str, *, digits: int = 4, min_letters: int = 3) -> str:
+@wrapper
+def increment_id(id: str, *, digits: int = 4, min_letters: int = 3) -> Steps[str]:
     """Return the ID after *id*, e.g. ``CUS-ZZZ9999`` -> ``CUS-AAAA0001`` (``idsql.increment_id``)."""
-    result: str = _db.fetch_scalar(conn, Q.INCREMENT_ID, (id, digits, min_letters))
+    query = "SELECT idsql.increment_id(%s, digits => %s, min_letters => %s)"
+    result: str = yield from scalar(query, (id, digits, min_letters))
     return result
 
 
-def normalize_id(conn: Connectable, id: str, *, digits: int = 4, min_letters: int = 3) -> str:
+@wrapper
+def normalize_id(id: str, *, digits: int = 4, min_letters: int = 3) -> Steps[str]:
     """Return *id* with its format corrected (``' cus-aab12'`` -> ``'CUS-AAB0012'``) (``idsql.normalize_id``)."""
-    result: str = _db.fetch_scalar(conn, Q.NORMALIZE_ID, (id, digits, min_letters))
+    query = "SELECT idsql.normalize_id(%s, digits => %s, min_letters => %s)"
+    result: str = yield from scalar(query, (id, digits, min_letters))
     return result

@@ -1,17 +1,16 @@
-"""Privileges: let a role use idsql, or administer it (the README's privilege model)."""
+"""Privileges: let a role use idsql, or administer it (docs/privileges.md)."""
 
 from __future__ import annotations
 
-from pyidsql import _db
-from pyidsql import _queries as Q
-from pyidsql._db import Connectable
+from pyidsql._calls import Steps, rows, wrapper
 
 
-def grant_access(conn: Connectable, role: str, *, admin: bool = False) -> None:
+@wrapper
+def grant_access(role: str, *, admin: bool = False) -> Steps[None]:
     """Let *role* generate and read IDs, or also administer idsql (``idsql.grant_access``).
 
     *role* is the role's exact name. Usage covers generating, reading and negotiating IDs and
     writing tables under state versions; *admin* adds resetting, configuring and registering
     counters, fixing sequences, setting strategies and granting. Never commits.
     """
-    _db.fetch_all(conn, Q.GRANT_ACCESS, (role, admin))
+    yield from rows("SELECT idsql.grant_access(pg_catalog.quote_ident(%s)::regrole, admin => %s)", (role, admin))

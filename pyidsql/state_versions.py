@@ -1,5 +1,7 @@
 """State versions: one wrapper per ``idsql`` function, same names.
 
+The SQL is in ``sql/state_versions/``; :mod:`pyidsql.aio` runs the same wrappers on an async connection.
+
 A tracked table's version column goes up once per transaction that changes the row, and each
 change counts once for every ancestor up to the root (``enable_state_version(…, parent=…)``).
 Tables are passed as names (``"chat.entity"``), sent as values and cast to ``regclass`` by the
@@ -15,9 +17,7 @@ from typing import Any, Literal
 
 from psycopg.types.json import Jsonb
 
-from pyidsql import _db
-from pyidsql import _queries as Q
-from pyidsql._db import Connectable
+from pyidsql._calls import Steps, rows, scalar, wrapper
 
 Operation = Literal["INSERT", "UPDATE", "DELETE", "BASELINE"]
 ChangeKind = Literal["added", "removed", "changed"]
@@ -46,54 +46,69 @@ class Change:
     changed_fields: list[str] | None
 
 
+@wrapper
 def enable_state_version(
-    conn: Connectable,
-    tbl: str,
+    table: str,
     version_column: str | None = "state_version",
     parent: str | None = None,
     parent_fk: str | None = None,
     history: bool = False,
-) -> None:
-    """Track changes of *tbl*; idempotent (``idsql.enable_state_version``)."""
-    _db.fetch_all(conn, Q.ENABLE_STATE_VERSION, (tbl, version_column, parent, parent_fk, history))
+) -> Steps[None]:
+    """Track changes of *table*; idempotent (``idsql.enable_state_version``)."""
+    query = (
+        "SELECT idsql.enable_state_version(%s::regclass, version_column => %s, parent => %s::regclass,"
+        " parent_fk => %s, history => %s)"
+    )
+    yield from rows(query, (table, version_column, parent, parent_fk, history))
 
 
-def disable_state_version(conn: Connectable, tbl: str) -> None:
-    """Remove the triggers from *tbl*; keep its data and history (``idsql.disable_state_version``)."""
-    _db.fetch_all(conn, Q.DISABLE_STATE_VERSION, (tbl,))
+@wrapper
+def disable_state_version(table: str) -> Steps[None]:
+    """Remove the triggers from *table*; keep its data and history (``idsql.disable_state_version``)."""
+    yield from rows("SELECT idsql.disable_state_version(%s::regclass)", (table,))
 
 
-def row_history(conn: Connectable, tbl: str, key: dict[str, Any]) -> list[RowVersion]:
+@wrapper
+def row_history(table: str, key: dict[str, Any]) -> Steps[list[RowVersion]]:
     """Return every committed version of one row, oldest first (``idsql.row_history``)."""
-    return [RowVersion(*row) for row in _db.fetch_all(conn, Q.ROW_HISTORY, (tbl, Jsonb(key)))]
+    query = (
+        "SELECT state_version, root_version, operation, row_data, changed_at"
+        " FROM idsql.row_history(%s::regclass, %s::jsonb)"
+    )
+    return [RowVersion(*row) for row in (yield from rows(query, (table, Jsonb(key))))]
 
 
-def children_as_of(
-    conn: Connectable, tbl: str, parent_key: dict[str, Any], parent_version: int
-) -> list[dict[str, Any]]:
-    """Return the rows of *tbl* under a parent as they were at *parent_version* (``idsql.children_as_of``)."""
-    rows = _db.fetch_all(conn, Q.CHILDREN_AS_OF, (tbl, Jsonb(parent_key), parent_version))
-    return [row[0] for row in rows]
+@wrapper
+def children_as_of(table: str, parent_key: dict[str, Any], parent_version: int) -> Steps[list[dict[str, Any]]]:
+    """Return the rows of *table* under a parent as they were at *parent_version* (``idsql.children_as_of``)."""
+    query = "SELECT idsql.children_as_of(%s::regclass, %s::jsonb, %s)"
+    return [row[0] for row in (yield from rows(query, (table, Jsonb(parent_key), parent_version)))]
 
 
-def changes_between(
-    conn: Connectable, root: str, root_key: dict[str, Any], from_version: int, to_version: int
-) -> list[Change]:
+@wrapper
+def changes_between(root: str, root_key: dict[str, Any], from_version: int, to_version: int) -> Steps[list[Change]]:
     """Return the rows added, removed or changed under a root between two versions (``idsql.changes_between``)."""
-    rows = _db.fetch_all(conn, Q.CHANGES_BETWEEN, (root, Jsonb(root_key), from_version, to_version))
-    return [Change(*row) for row in rows]
+    query = (
+        "SELECT table_name::text, key, change, old_data, new_data, changed_fields"
+        " FROM idsql.changes_between(%s::regclass, %s::jsonb, %s, %s)"
+    )
+    return [Change(*row) for row in (yield from rows(query, (root, Jsonb(root_key), from_version, to_version)))]
 
 
-def rollback_to_version(conn: Connectable, root: str, root_key: dict[str, Any], target_version: int) -> int:
+@wrapper
+def rollback_to_version(root: str, root_key: dict[str, Any], target_version: int) -> Steps[int]:
     """Restore everything under a root row to *target_version* as a new version; return it.
 
     (``idsql.rollback_to_version``)
     """
-    result: int = _db.fetch_scalar(conn, Q.ROLLBACK_TO_VERSION, (root, Jsonb(root_key), target_version))
+    query = "SELECT idsql.rollback_to_version(%s::regclass, %s::jsonb, %s)"
+    result: int = yield from scalar(query, (root, Jsonb(root_key), target_version))
     return result
 
 
-def prune_history(conn: Connectable, root: str, keep_versions: int = 100) -> int:
+@wrapper
+def prune_history(root: str, keep_versions: int = 100) -> Steps[int]:
     """Drop history older than the last *keep_versions* versions of each root row (``idsql.prune_history``)."""
-    result: int = _db.fetch_scalar(conn, Q.PRUNE_HISTORY, (root, keep_versions))
+    query = "SELECT idsql.prune_history(%s::regclass, keep_versions => %s)"
+    result: int = yield from scalar(query, (root, keep_versions))
     return result

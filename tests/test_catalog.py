@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,44 @@ def test_every_public_function_has_sync_and_async_wrappers(db: psycopg.Connectio
     assert sorted(n for n in names if not callable(getattr(pyidsql, n, None))) == []
     assert sorted(n for n in names if not callable(getattr(pyidsql.aio, n, None))) == []
     assert set(pyidsql.__all__) >= names
+
+
+def _without_conn(function: Any) -> inspect.Signature:
+    signature = inspect.signature(function)
+    params = list(signature.parameters.values())
+    if params and params[0].name == "conn":
+        params = params[1:]
+    return signature.replace(parameters=params, return_annotation=inspect.Signature.empty)
+
+
+def _wrappers(module: Any) -> dict[str, Any]:
+    return {name: getattr(module, name) for name in module.__all__ if hasattr(getattr(module, name), "steps")}
+
+
+def test_every_sync_wrapper_has_its_async_twin() -> None:
+    """Same name, arguments, defaults and docstring; the twin awaits, a listener iterates asynchronously."""
+    sync = _wrappers(pyidsql)
+    assert len(sync) >= 40
+    for name, function in sync.items():
+        twin = getattr(pyidsql.aio, name, None)
+        assert twin is not None, f"pyidsql.aio has no {name}"
+        assert _without_conn(twin) == _without_conn(function), name
+        assert twin.__doc__ == function.__doc__ and function.__doc__, name
+        assert twin.steps is function.steps, name  # run from the same definition, not a copy
+        returns = inspect.signature(function).return_annotation
+        if returns.startswith("Iterator["):
+            assert inspect.signature(twin).return_annotation == "Async" + returns, name
+        else:
+            assert inspect.iscoroutinefunction(twin), name
+            assert inspect.signature(twin).return_annotation == returns, name
+        assert inspect.signature(twin).parameters["conn"].annotation != "Connectable", name
+    manager, twin_manager = pyidsql.IDManager, pyidsql.aio.AsyncIDManager
+    methods = [n for n, m in vars(manager).items() if hasattr(m, "steps")]
+    assert sorted(methods) == ["initialize", "initialize_table", "insert_with_retry", "next_id"]
+    for name in methods:
+        sync_method, async_method = getattr(manager, name), getattr(twin_manager, name)
+        assert inspect.signature(async_method) == inspect.signature(sync_method), name
+        assert async_method.__doc__ == sync_method.__doc__ and inspect.iscoroutinefunction(async_method), name
 
 
 def test_every_public_function_has_a_test(db: psycopg.Connection[Any]) -> None:

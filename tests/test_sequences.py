@@ -14,7 +14,7 @@ import pytest
 import pyidsql
 import pyidsql.aio
 from pyidsql import errors
-from pyidsql.sequences import SequenceFix, SequenceReportRow
+from pyidsql.sequence_repair import SequenceFix, SequenceReportRow
 
 Conn = psycopg.Connection[Any]
 
