@@ -29,7 +29,7 @@ ENGINES := citus pg_tle
 REQUIRE_ENGINES := $(if $(VENDOR),1,)
 # What building them from source needs, beside the server's headers (pinned to its version).
 ENGINE_BUILD_DEPS := flex bison make gcc libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libssl-dev
-SOAK_TESTS := tests/test_load.py tests/test_crash_safety.py tests/test_hostile_input.py tests/test_prefixed_fuzz.py
+SOAK_TESTS := tests/test_load.py tests/test_crash_safety.py tests/test_hostile_input.py tests/test_prefixed_ids_fuzz.py
 
 .PHONY: help venv system-deps client-deps engine-deps bench-deps lint test test-15 test-18 soak demo bench docs dist db-fix-sequences clean \
 	release-scripts extension install-extension
@@ -112,7 +112,7 @@ soak: venv system-deps ## Long runs: SOAK_SECONDS of load from 16 connections, c
 		status=$$?; cat $(SOAK_REPORT); exit $$status
 
 demo: venv ## Walk through every capability on an embedded PostgreSQL
-	$(PY) -m pyidsql.demo
+	$(PY) -m pyidsql.tooling.demo
 
 bench-deps: ## Install the periods extension for PostgreSQL 15 if missing (root only), for make bench
 	@if dpkg -s postgresql-15-periods >/dev/null 2>&1; then exit 0; fi; \
@@ -128,7 +128,7 @@ bench: venv system-deps bench-deps engine-deps ## Run the benchmarks and write B
 	$(PY) -m bench $(BENCH_ARGS)
 
 docs: venv ## Write docs/sql-reference.md and docs/python-reference.md from the catalog and docstrings
-	$(PY) -m pyidsql._reference
+	$(PY) -m pyidsql.tooling.reference
 
 release-scripts: venv ## Regenerate the head's scripts in sql/releases/ from sql/ (after editing sql/)
 	$(PY) -m pyidsql._release build

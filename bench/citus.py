@@ -15,8 +15,8 @@ import psycopg
 
 from bench import harness, prefixed_ids
 from bench.harness import BENCH_DIR, Comparison, Measure, Section, Server, interleave
-from pyidsql._pgserver import CITUS_DBNAME, Cluster, citus_cluster
 from pyidsql.install import install
+from pyidsql.tooling.pgserver import CITUS_DBNAME, Cluster, citus_cluster
 
 SQL = BENCH_DIR / "sql" / "citus"
 TITLE = "Citus"

@@ -117,10 +117,10 @@ def drift(server: Server, n: int) -> None:
 
 def _behind(server: Server, n: int) -> int:
     """Count the sequences still behind, one sequence per transaction (any number of tables)."""
-    from pyidsql import sequences
+    from pyidsql import sequence_repair
 
     with server.connect(_database(n)) as conn:
-        _, checks = sequences._fix_one_at_a_time(conn, None, 0, False, True)
+        _, checks = sequence_repair.fix_sequences_one_by_one(conn, None, 0, False, True)
         return sum(c.status == "behind" for c in checks)
 
 

@@ -1,5 +1,5 @@
 import sys
 
-from pyidsql.cli import main
+from pyidsql.tooling.cli import main
 
 sys.exit(main())

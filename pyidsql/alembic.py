@@ -228,7 +228,7 @@ class SetIdStrategyOp(MigrateOperation):
 
     def __init__(
         self,
-        table_name: str,
+        table: str,
         strategy: str,
         generator: str | None = None,
         *,
@@ -236,7 +236,7 @@ class SetIdStrategyOp(MigrateOperation):
         previous_strategy: str = "client",
         previous_generator: str | None = None,
     ) -> None:
-        self.table_name = table_name
+        self.table = table
         self.strategy = strategy
         self.generator = generator
         self.schema = schema
@@ -247,7 +247,7 @@ class SetIdStrategyOp(MigrateOperation):
     def set_id_strategy(
         cls,
         operations: Operations,
-        table_name: str,
+        table: str,
         strategy: str,
         generator: str | None = None,
         *,
@@ -258,7 +258,7 @@ class SetIdStrategyOp(MigrateOperation):
         """Choose client or server IDs for a table (``idsql.set_id_strategy``)."""
         operations.invoke(
             cls(
-                table_name,
+                table,
                 strategy,
                 generator,
                 schema=schema,
@@ -270,7 +270,7 @@ class SetIdStrategyOp(MigrateOperation):
     def reverse(self) -> SetIdStrategyOp:
         """Return the operation that restores the previous strategy."""
         return SetIdStrategyOp(
-            self.table_name,
+            self.table,
             self.previous_strategy,
             self.previous_generator,
             schema=self.schema,
@@ -281,7 +281,7 @@ class SetIdStrategyOp(MigrateOperation):
 
 _SET_ID_STRATEGY = sa.text(
     "SELECT idsql.set_id_strategy("
-    "CAST(concat_ws('.', quote_ident(CAST(:schema AS text)), quote_ident(:table_name)) AS regclass),"
+    "CAST(concat_ws('.', quote_ident(CAST(:schema AS text)), quote_ident(:table)) AS regclass),"
     " :strategy, CAST(:generator AS text))"
 )
 
@@ -290,7 +290,7 @@ _SET_ID_STRATEGY = sa.text(
 def _set_id_strategy(operations: Operations, operation: SetIdStrategyOp) -> None:
     statement = _SET_ID_STRATEGY.bindparams(
         schema=operation.schema,
-        table_name=operation.table_name,
+        table=operation.table,
         strategy=operation.strategy,
         generator=operation.generator,
     )

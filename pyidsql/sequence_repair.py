@@ -12,11 +12,13 @@ The SQL is in ``sql/sequence_repair/``; :mod:`pyidsql.aio` runs the same wrapper
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from pyidsql import _db
 from pyidsql._calls import Steps, rows, scalar, wrapper
+from pyidsql._db import Connectable
 
 Kind = Literal["serial", "identity", "default"]
 Status = Literal["ok", "behind", "ahead", "empty", "near_limit"]
@@ -94,3 +96,56 @@ def fix_all_sequences(
 
 fix_all_sequences_report = fix_all_sequences
 """The same function under the name of the SQL function it calls."""
+
+
+# --- one sequence at a time, for the pyidsql command's progress ---------------------------------
+
+
+@dataclass(frozen=True)
+class SequenceGroupFix:
+    """What fixing one sequence (and every column it feeds) did, with its report lines."""
+
+    label: str
+    data_max: int | None
+    previous_next: int | None
+    status: Status | None
+    fixed: int
+    notice: str | None
+    warning: str | None
+
+
+def fix_sequences_one_by_one(
+    conn: Connectable, schemas: Sequence[str] | None, margin: int, allow_backward: bool, dry_run: bool
+) -> tuple[int, Iterator[SequenceGroupFix]]:
+    """Return how many sequences there are, and an iterator that fixes them one by one.
+
+    The same checks and fixes as ``CALL idsql.fix_all_sequences()``, in Python's hands: on an
+    autocommit connection each sequence is fixed in a transaction of its own, so each table is
+    locked only while its own sequence moves, and the caller can show progress between two.
+    """
+    _db.fetch_all(conn, "SELECT idsql._check_fix_arguments(%s, %s, %s)", (margin, allow_backward, dry_run))
+    groups = _db.fetch_all(
+        conn,
+        "SELECT sequence_name::oid, tables::oid[], columns::text[], column_types::oid[], label"
+        " FROM idsql._sequence_groups(%s)",
+        (_schemas(schemas),),
+    )
+    query = (
+        "SELECT data_max, previous_next, next_value, status, action, fixed, notice, warning"
+        " FROM idsql._fix_sequence_group(%s::oid::regclass, %s::oid[]::regclass[], %s::name[],"
+        " %s::oid[]::regtype[], %s, %s, %s, %s)"
+    )
+
+    def fixes() -> Iterator[SequenceGroupFix]:
+        for seq, tables, columns, types, label in groups:
+            params = (seq, tables, columns, types, label, margin, allow_backward, dry_run)
+            row = _db.fetch_all(conn, query, params)[0]
+            yield SequenceGroupFix(label, row[0], row[1], row[3], fixed=row[5], notice=row[6], warning=row[7])
+
+    return len(groups), fixes()
+
+
+def fix_summary(conn: Connectable, fixed: int, dry_run: bool) -> str:
+    """Return the closing line of a fix, in the words of ``CALL idsql.fix_all_sequences()``."""
+    result: str = _db.fetch_scalar(conn, "SELECT idsql._fix_summary(%s, %s)", (fixed, dry_run))
+    return result

@@ -9,7 +9,7 @@ clone, so tests are fast and never see each other's rows.
 
 Fixtures:
 
-- ``idsql_server`` (session): the :class:`~pyidsql._pgserver.PgServer` in use.
+- ``idsql_server`` (session): the :class:`~pyidsql.tooling.pgserver.PgServer` in use.
 - ``idsql_template`` (session): the name of the template database with idsql installed.
 - ``idsql_dsn``: the conninfo of a fresh clone, dropped after the test.
 - ``idsql_conn``: a psycopg connection to that clone (not autocommit), closed after the test.
@@ -35,7 +35,7 @@ from psycopg import sql
 from pytest_postgresql.janitor import DatabaseJanitor
 
 import pyidsql.install
-from pyidsql._pgserver import NoServer, PgServer, db_required, no_server_message, plan_server, resolve_server
+from pyidsql.tooling.pgserver import NoServer, PgServer, db_required, no_server_message, plan_server, resolve_server
 
 __all__ = ["DB_PREFIX", "PgServer", "load_idsql", "new_database"]
 

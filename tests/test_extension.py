@@ -23,8 +23,8 @@ import pyidsql
 import pyidsql.alembic
 import pyidsql.install
 from pyidsql import __version__, _release, errors
-from pyidsql.cli import main
 from pyidsql.testing import new_database
+from pyidsql.tooling.cli import main
 
 FIRST = _release.versions()[0]
 

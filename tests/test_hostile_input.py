@@ -28,7 +28,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from test_prefixed_fuzz import ALPHABET, IDS, PREFIXES
+from test_prefixed_ids_fuzz import ALPHABET, IDS, PREFIXES
 
 CASES = {"test": 500, "soak": 10_000}[os.environ.get("PYIDSQL_HYPOTHESIS_PROFILE", "test")]
 

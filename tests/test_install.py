@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 import pyidsql.alembic
 import pyidsql.install
 from pyidsql import __version__
-from pyidsql.cli import main
+from pyidsql.tooling.cli import main
 
 # A user object that depends on idsql: a column default calling an idsql function.
 DEPENDENT_DEFAULT = """
@@ -322,7 +324,9 @@ def downgrade():
 class AlembicApp:
     """A throwaway application Alembic project with pyidsql's branch in its version_locations."""
 
-    def __init__(self, root: Path, dsn: str, idsql_location: str, python: str = sys.executable) -> None:
+    def __init__(
+        self, root: Path, dsn: str, idsql_location: str, python: str = sys.executable, *, revisions: bool = True
+    ) -> None:
         self.root, self.dsn, self.python = root, dsn, python
         versions = root / "migrations" / "versions"
         versions.mkdir(parents=True)
@@ -335,8 +339,12 @@ class AlembicApp:
                 """)
         )
         (root / "migrations" / "env.py").write_text(APP_ENV)
-        (versions / "app_0001.py").write_text(APP_0001)
-        (versions / "app_0002.py").write_text(APP_0002)
+        (root / "migrations" / "script.py.mako").write_text(
+            (pyidsql.alembic.migrations_dir() / "script.py.mako").read_text()
+        )
+        if revisions:
+            (versions / "app_0001.py").write_text(APP_0001)
+            (versions / "app_0002.py").write_text(APP_0002)
 
     def __call__(self, *args: str) -> str:
         """Run ``alembic ARGS`` in a subprocess, as a user would; return its stdout."""
@@ -360,6 +368,30 @@ class AlembicApp:
 def alembic_app(empty_dsn: str, tmp_path: Path) -> AlembicApp:
     """An application project naming pyidsql's versions as the package resource."""
     return AlembicApp(tmp_path / "app", empty_dsn, "pyidsql:migrations/versions")
+
+
+def test_alembic_first_revision_of_an_app_as_the_docs_say(empty_dsn: str, tmp_path: Path) -> None:
+    """A project with no revision yet: the first one must start the app's own branch, in its own folder.
+
+    A plain ``alembic revision`` would extend the only head there is, idsql's, and write the file
+    beside it, inside pyidsql's package. docs/alembic.md gives the command that does not.
+    """
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "alembic.md").read_text()
+    command = re.search(r"^\$ (alembic revision -m .*--version-path=\S+)$", docs, re.M)
+    assert command, "docs/alembic.md shows no first alembic revision command"
+    app = AlembicApp(tmp_path / "app", empty_dsn, "pyidsql:migrations/versions", revisions=False)
+    ours = sorted(p.name for p in Path(pyidsql.alembic.version_locations()).glob("*.py"))
+    args = shlex.split(command.group(1).replace("alembic/versions", "migrations/versions"))[1:]
+    app(*args)
+    (new,) = (app.root / "migrations" / "versions").glob("*.py")
+    text = new.read_text()
+    assert "down_revision: str | Sequence[str] | None = None" in text, text
+    assert "branch_labels: str | Sequence[str] | None = ('app',)" in text, text
+    assert sorted(p.name for p in Path(pyidsql.alembic.version_locations()).glob("*.py")) == ours
+    heads = app("heads")
+    assert "(app) (head)" in heads and "idsql_0002 (idsql) (head)" in heads
+    app("upgrade", "heads")
+    assert _status(empty_dsn).version == pyidsql.__version__
 
 
 @pytest.mark.parametrize("form", ["resource", "path"])

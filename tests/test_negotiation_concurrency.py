@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import errors as pg_errors
-from test_prefixed_concurrency import wait_until_blocked
+from test_prefixed_ids_concurrency import wait_until_blocked
 
 import pyidsql
 

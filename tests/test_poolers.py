@@ -31,9 +31,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 import pyidsql
 import pyidsql.aio
-from pyidsql import cli
-from pyidsql._pgserver import _free_port
 from pyidsql.testing import PgServer
+from pyidsql.tooling import cli
+from pyidsql.tooling.pgserver import _free_port
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 

@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 
 import pyidsql
-from pyidsql.cli import main
+from pyidsql.tooling.cli import main
 
 Conn = psycopg.Connection[Any]
 

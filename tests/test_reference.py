@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from pyidsql import _reference
+from pyidsql.tooling import reference
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def db(dsn: str) -> Any:
 
 
 def test_sql_reference_lists_every_public_routine_with_its_comment(db: psycopg.Connection[Any]) -> None:
-    text = _reference.render_sql(db)
+    text = reference.render_sql(db)
     routines = db.execute(
         "SELECT proname, obj_description(oid, 'pg_proc') FROM pg_proc"
         " WHERE pronamespace = 'idsql'::regnamespace AND proname !~ '^(_|tg_)'"
@@ -30,5 +30,5 @@ def test_sql_reference_lists_every_public_routine_with_its_comment(db: psycopg.C
 
 def test_docs_are_what_make_docs_writes(db: psycopg.Connection[Any]) -> None:
     # Run `make docs` after changing a comment, a function or a docstring.
-    assert (_reference.DOCS / "sql-reference.md").read_text() == _reference.render_sql(db)
-    assert (_reference.DOCS / "python-reference.md").read_text() == _reference.render_python()
+    assert (reference.DOCS / "sql-reference.md").read_text() == reference.render_sql(db)
+    assert (reference.DOCS / "python-reference.md").read_text() == reference.render_python()

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 import pyidsql
-from pyidsql.cli import main
+from pyidsql.tooling.cli import main
 
 
 @pytest.fixture
@@ -35,8 +35,45 @@ def test_next_id_table_without_unique_index_prints_the_hint(dsn: str, capsys: py
         conn.execute("CREATE TABLE loose (id integer)")
     assert main(["next-id", "--table", "loose", "--dsn", dsn]) == 2
     err = capsys.readouterr().err
-    assert 'column "id" of relation "public.loose" has no unique index' in err
-    assert "HINT: Make it the primary key, or run CREATE UNIQUE INDEX ON public.loose (id)." in err
+    assert 'pyidsql: ERROR:  ID102: column "id" of relation "public.loose" has no unique index' in err
+    assert "HINT:  Make it the primary key, or run CREATE UNIQUE INDEX ON public.loose (id)." in err
+
+
+def test_next_id_table_names_its_id_column(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE actor (actor_id integer PRIMARY KEY, name text)")
+        conn.execute("INSERT INTO actor VALUES (1, 'a'), (2, 'b'), (10, 'c')")
+    # Without the column, the error says what to pass, with its SQLSTATE.
+    assert main(["next-id", "--table", "actor", "--dsn", dsn]) == 2
+    err = capsys.readouterr().err
+    assert 'pyidsql: ERROR:  42703: column "id" of relation "public.actor" does not exist' in err
+    assert "HINT:  Pass the name of the integer column that holds the IDs as id_column." in err
+    # --column passes it: the table is registered with it once, then draws from its sequence.
+    assert main(["next-id", "--table", "actor", "--column", "actor_id", "--dsn", dsn]) == 0
+    assert main(["next-id", "--table", "actor", "--column", "actor_id", "-n", "2", "--dsn", dsn]) == 0
+    assert main(["next-id", "--table", "actor", "--dsn", dsn]) == 0
+    assert capsys.readouterr().out.split() == ["11", "12", "13", "14"]
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT id_column FROM idsql.table_counter WHERE table_name = 'actor'::regclass").fetchone()
+        assert row == ("actor_id",)
+
+
+def test_next_id_column_keeps_the_initial_value_it_was_registered_with(
+    dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE actor (actor_id integer PRIMARY KEY)")
+        pyidsql.initialize_table(conn, "actor", "actor_id", initial_value=500)
+    assert main(["next-id", "--table", "actor", "--column", "actor_id", "--dsn", dsn]) == 0
+    assert capsys.readouterr().out == "500\n"
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT initial_value FROM idsql.table_counter WHERE table_name = 'actor'::regclass")
+        assert row.fetchone() == (500,)
+
+
+def test_next_id_column_needs_a_table(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["next-id", "CUS", "--column", "actor_id", "--dsn", dsn]) == 2
+    assert "--column names the ID column of --table" in capsys.readouterr().err
 
 
 def test_next_id_table_bad_count(chat_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ import sys
 
 from engines import PG15
 
-from pyidsql._pgserver import NoServer, local_cluster
+from pyidsql.tooling.pgserver import NoServer, local_cluster
 
 
 def main(names: list[str]) -> int:

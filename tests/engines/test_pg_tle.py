@@ -22,8 +22,8 @@ from psycopg.conninfo import make_conninfo
 import pyidsql
 import pyidsql.install
 from pyidsql import __version__, _release
-from pyidsql._pgserver import PgServer, local_cluster
-from pyidsql.cli import main
+from pyidsql.tooling.cli import main
+from pyidsql.tooling.pgserver import PgServer, local_cluster
 
 OWNER = "app_owner"
 FIRST = _release.versions()[0]

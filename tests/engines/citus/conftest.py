@@ -14,7 +14,7 @@ import pytest
 from engines import PG15, require_library
 
 import pyidsql.install
-from pyidsql._pgserver import Cluster, citus_cluster
+from pyidsql.tooling.pgserver import Cluster, citus_cluster
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ import pytest
 
 import pyidsql
 from pyidsql import _release, errors
-from pyidsql._pgserver import Cluster
+from pyidsql.tooling.pgserver import Cluster
 
 WORKER_RANGE = 1 << 48  # where the first worker's range of a bigint sequence starts
 

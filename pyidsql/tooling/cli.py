@@ -18,7 +18,7 @@ from pyidsql.errors import IdsqlError
 def _dsn(args: argparse.Namespace) -> str:
     dsn = args.dsn or os.environ.get("PYIDSQL_DSN") or os.environ.get("DATABASE_URL")
     if not dsn:
-        from pyidsql import embedded
+        from pyidsql.tooling import embedded
 
         dsn = embedded.running_dsn()
     if not dsn:
@@ -108,11 +108,16 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_next_id(args: argparse.Namespace) -> int:
     import pyidsql
 
+    if args.column is not None and args.table is None:
+        print("pyidsql: --column names the ID column of --table\nHINT: Pass --table too.", file=sys.stderr)
+        return 2
     if args.table is not None and args.n < 1:
         print(f'pyidsql: invalid count "{args.n}"\nHINT: Pass -n 1 or more.', file=sys.stderr)
         return 2
     with _connect(args) as conn:
         if args.table is not None:
+            if args.column is not None:
+                _register_id_column(conn, args.table, args.column)
             ids = [str(pyidsql.next_id(conn, args.table)) for _ in range(args.n)]
         elif args.n == 1:
             ids = [pyidsql.generate_id(conn, args.prefix)]
@@ -120,6 +125,17 @@ def cmd_next_id(args: argparse.Namespace) -> int:
             ids = pyidsql.bulk_generate_ids(conn, args.prefix, args.n)
     print("\n".join(ids))
     return 0
+
+
+def _register_id_column(conn: psycopg.Connection[Any], table: str, column: str) -> None:
+    """Register *table* for next_id with ID column *column*, unless it already is (its initial value kept)."""
+    conn.execute(
+        "SELECT idsql.initialize_table(s.t, id_column => %s, initial_value => coalesce(c.initial_value, 1))"
+        "  FROM (SELECT %s::regclass AS t) AS s"
+        "  LEFT JOIN idsql.table_counter AS c ON c.table_name = s.t"
+        " WHERE c.id_column IS DISTINCT FROM %s",
+        (column, table, column),
+    )
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -161,7 +177,7 @@ class _Progress:
 
 
 def cmd_fix_sequences(args: argparse.Namespace) -> int:
-    from pyidsql import sequences
+    from pyidsql import sequence_repair
 
     # Autocommit: each sequence is fixed and committed on its own, as CALL idsql.fix_all_sequences()
     # does, so each table is locked only while its own sequence moves, and progress shows as it goes.
@@ -171,7 +187,9 @@ def cmd_fix_sequences(args: argparse.Namespace) -> int:
     # transaction pooler (PgBouncer) a session setting stays on a server connection that other
     # clients get next, and a later transaction of ours may run on another one without it.
     with _connect(args, autocommit=True) as conn:
-        total, groups = sequences._fix_one_at_a_time(conn, args.schema, args.margin, args.allow_backward, args.dry_run)
+        total, groups = sequence_repair.fix_sequences_one_by_one(
+            conn, args.schema, args.margin, args.allow_backward, args.dry_run
+        )
 
         def fixes() -> Iterator[Any]:
             while True:
@@ -202,32 +220,39 @@ def cmd_fix_sequences(args: argparse.Namespace) -> int:
         with conn.transaction():
             conn.execute("SET LOCAL synchronous_commit = on")
             conn.execute("SELECT pg_current_xact_id()")  # its commit flushes the WAL of every fix
-        print(sequences._fix_summary(conn, fixed, args.dry_run))
+        print(sequence_repair.fix_summary(conn, fixed, args.dry_run))
     return 1 if problems else 0
 
 
+def _sequences(n: int) -> str:
+    return f"{n} sequence{'' if n == 1 else 's'}"
+
+
 def cmd_check_sequences(args: argparse.Namespace) -> int:
-    from pyidsql import sequences
+    from pyidsql import sequence_repair
 
     # A dry run, one sequence per transaction: idsql.sequence_report() reads every table in one
     # statement, and so needs a lock slot per table, index and sequence, which a database of
     # many thousands of tables may not have (max_locks_per_transaction).
     with _connect(args, autocommit=True) as conn:
-        total, checks = sequences._fix_one_at_a_time(conn, args.schema, 0, False, True)
-        behind = 0
+        total, checks = sequence_repair.fix_sequences_one_by_one(conn, args.schema, 0, False, True)
+        statuses: dict[str, int] = {}
         for check in checks:
             if check.status in ("behind", "near_limit"):
                 print(f"{check.status:<10}  {check.label}  (max: {check.data_max}, next: {check.previous_next})")
-            behind += check.status == "behind"
+            statuses[str(check.status)] = statuses.get(str(check.status), 0) + 1
+    # The statuses of idsql.sequence_report(), in its words and order of urgency.
+    counts = ", ".join(f"{statuses[s]} {s}" for s in ("behind", "near_limit", "ahead", "empty", "ok") if s in statuses)
+    behind = statuses.get("behind", 0)
     if behind:
-        print(f"{behind} of {total} sequence(s) behind their data: run 'pyidsql fix-sequences'")
+        print(f"{_sequences(total)}: {counts}; run 'pyidsql fix-sequences'")
         return 1
-    print(f"all {total} sequence(s) are ahead of their data")
+    print(f"{_sequences(total)}: {counts}" if total else "no sequences")
     return 0
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from pyidsql import embedded
+    from pyidsql.tooling import embedded
 
     try:
         print(embedded.up())
@@ -238,7 +263,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from pyidsql import embedded
+    from pyidsql.tooling import embedded
 
     try:
         stopped = embedded.down()
@@ -251,7 +276,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_psql(args: argparse.Namespace) -> int:
-    from pyidsql import embedded
+    from pyidsql.tooling import embedded
 
     try:
         return embedded.psql(args.dsn, args.psql_args)
@@ -294,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("prefix", nargs="?", help="prefix, e.g. CUS")
     which.add_argument("--table", help="a table's next integer ID(s) instead (idsql.next_id), e.g. chat_history")
+    p.add_argument("--column", help="with --table: its ID column, when it is not id or the primary key (e.g. actor_id)")
     p.add_argument("-n", type=int, default=1, help="how many consecutive IDs (default 1)")
     add("health", cmd_health, "run id_health_check() and print its report")
     p = add("fix-sequences", cmd_fix_sequences, "move every sequence that is behind its data past it, and report")
@@ -338,6 +364,14 @@ def _split_psql_argv(rest: Sequence[str]) -> tuple[list[str], list[str]]:
     return ours, list(rest[i:])
 
 
+def _error(sqlstate: str | None, message: str, detail: str | None, hint: str | None) -> str:
+    """Return a database error as psql prints it with its SQLSTATE: ``ERROR:  ID001: …``, DETAIL, HINT."""
+    lines = [f"pyidsql: ERROR:  {sqlstate + ': ' if sqlstate else ''}{message}"]
+    lines += [f"DETAIL:  {detail}"] if detail else []
+    lines += [f"HINT:  {hint}"] if hint else []
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["psql"]:
@@ -349,14 +383,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.func(args)
     except IdsqlError as exc:
-        print(f"pyidsql: {exc}", file=sys.stderr)
+        print(_error(exc.sqlstate, exc.args[0] if exc.args else str(exc), exc.detail, exc.hint), file=sys.stderr)
         return 2
     except psycopg.Error as exc:
         diag = exc.diag
-        lines = [f"pyidsql: {diag.message_primary or exc}"]
-        lines += [f"DETAIL: {diag.message_detail}"] if diag.message_detail else []
-        lines += [f"HINT: {diag.message_hint}"] if diag.message_hint else []
-        print("\n".join(lines), file=sys.stderr)
+        message = diag.message_primary or str(exc)
+        print(_error(diag.sqlstate, message, diag.message_detail, diag.message_hint), file=sys.stderr)
         return 2
     return result
 

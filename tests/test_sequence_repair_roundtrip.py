@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 import pyidsql.install
-from pyidsql.cli import main
+from pyidsql.tooling.cli import main
 
 
 def _run(binary: Path, *args: str) -> str:
@@ -55,7 +55,7 @@ def test_fix_all_sequences_after_a_pg_dump_round_trip(
     out = capsys.readouterr().out
     assert "behind      user.user_id  (max: 4, next: 2)" in out
     assert 'behind      "Billing"."Payment Types".type_id  (max: 3, next: 1)' in out
-    assert "3 of 3 sequence(s) behind their data" in out
+    assert out.splitlines()[-1] == "3 sequences: 3 behind; run 'pyidsql fix-sequences'"
 
     assert main(["fix-sequences", "--dsn", empty_dsn]) == 0
     assert capsys.readouterr().out.splitlines() == [
@@ -65,7 +65,10 @@ def test_fix_all_sequences_after_a_pg_dump_round_trip(
         "Successfully fixed 3 sequence(s)!",
     ]
     assert main(["check-sequences", "--dsn", empty_dsn]) == 0
-    assert "all 3 sequence(s) are ahead of their data" in capsys.readouterr().out
+    # In the words of sequence_report(): after a fix the sequences are ok, not "ahead".
+    assert capsys.readouterr().out == "3 sequences: 3 ok\n"
+    with psycopg.connect(empty_dsn) as dst:
+        assert {row.status for row in pyidsql.sequence_report(dst)} == {"ok"}
 
     with psycopg.connect(empty_dsn, autocommit=True) as dst:
         assert dst.execute("""INSERT INTO "user" (name) VALUES ('new') RETURNING user_id""").fetchone() == (5,)

@@ -1,4 +1,4 @@
-"""Write the reference documentation from its sources: ``python -m pyidsql._reference`` (``make docs``).
+"""Write the reference documentation from its sources: ``python -m pyidsql.tooling.reference`` (``make docs``).
 
 - ``docs/sql-reference.md``: every public routine and table of an installed idsql, with the
   catalog's ``COMMENT ON`` text, grouped by the capability folders of ``sql/``.
@@ -24,7 +24,7 @@ import psycopg
 
 from pyidsql import _resources
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 _ROUTINES = """
 SELECT p.proname, p.prokind::text, pg_catalog.pg_get_function_arguments(p.oid),
@@ -173,7 +173,7 @@ def _entry(name: str, kind: str, obj: Any, target: Any = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pyidsql._reference", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m pyidsql.tooling.reference", description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", help="a database to install idsql in and read (default: a throwaway server)")
     parser.add_argument("--output", type=Path, default=DOCS, help="folder to write to (default docs/)")
     args = parser.parse_args(argv)
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dsn:
         write(args.dsn)
         return 0
-    from pyidsql._pgserver import NoServer, no_server_message, resolve_server
+    from pyidsql.tooling.pgserver import NoServer, no_server_message, resolve_server
 
     try:
         starter = resolve_server()

@@ -1,4 +1,4 @@
-"""A tour of pyidsql on a throwaway embedded PostgreSQL: ``python -m pyidsql.demo`` (``make demo``).
+"""A tour of pyidsql on a throwaway embedded PostgreSQL: ``python -m pyidsql.tooling.demo`` (``make demo``).
 
 The tour starts a fresh server in a temporary directory, installs idsql through Alembic, then runs
 its sections in order on one database. A section is a function decorated with
@@ -27,7 +27,8 @@ from typing import Any, LiteralString
 import psycopg
 
 import pyidsql
-from pyidsql import IdPrefixes, __version__, embedded, errors
+from pyidsql import IdPrefixes, __version__, errors
+from pyidsql.tooling import embedded
 
 WIDTH = 78
 """Width of the headings."""
