@@ -156,3 +156,22 @@ def test_wheel_pytest_plugin_in_a_new_project(wheel_env: Path, pg_server: Any, t
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
     assert f"pyidsql tests ran on PostgreSQL {pg_server.version}" in result.stdout
+
+
+def test_pre_commit_runs_what_make_lint_runs() -> None:
+    """Each command of ``make lint`` is a hook of .pre-commit-config.yaml, with the same tool of .venv."""
+    import yaml
+
+    makefile = (REPO / "Makefile").read_text()
+    recipe = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    commands = [
+        " ".join(
+            line.strip().replace("$(VENV)/bin/", ".venv/bin/").replace("$(PY)", ".venv/bin/python").split()
+        ).removesuffix(" $(LINT_PY)")
+        for line in recipe
+    ]
+    assert len(commands) == 5, commands
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    entries = {hook["entry"] for repo in config["repos"] for hook in repo["hooks"]}
+    # sqlfluff lint sql/ in make is sqlfluff lint <the changed files of sql/> in pre-commit.
+    assert {c.removesuffix(" sql/") for c in commands} == entries
