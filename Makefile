@@ -130,7 +130,7 @@ bench: venv system-deps bench-deps engine-deps ## Run the benchmarks and write B
 docs: venv ## Write docs/sql-reference.md and docs/python-reference.md from the catalog and docstrings
 	$(PY) -m pyidsql.tooling.reference
 
-release-scripts: venv ## Regenerate the head's scripts in sql/releases/ from sql/ (after editing sql/)
+release-scripts: venv ## Write the head's scripts, built from sql/, into build/releases/ (to read, or to run with psql -f)
 	$(PY) -m pyidsql._release build
 
 # pg_config of the server to install the extension into: make install-extension PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config

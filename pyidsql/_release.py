@@ -10,12 +10,15 @@ Layout (all under ``sql/``, shipped in the wheel):
   moves: whatever re-running the head's idempotent script cannot do). It runs first in the step;
 * ``installer/*.sql``: the few statements the channels wrap around the scripts (version guards).
 
-The head version is ``pyidsql.__version__``. Its two files are generated: the install script is
-``sql/`` concatenated in the order of ``sql/manifest.txt``, and the step from the previous
-version is ``upgrades/PREV--HEAD.sql`` followed by that same install script (every statement of
-which can run over an existing install). ``python -m pyidsql._release build`` (``make
-release-scripts``) writes them; ``check`` fails when they are stale or a frozen file changed;
-``cut NEXT`` freezes the head and opens ``upgrades/HEAD--NEXT.sql`` for the next version.
+The head version is ``pyidsql.__version__``. Its two scripts are built from ``sql/`` whenever a
+channel asks for them, so a change of ``sql/`` is written once, in its source file: the install
+script is ``sql/`` concatenated in the order of ``sql/manifest.txt``, and the step from the
+previous version is ``upgrades/PREV--HEAD.sql`` followed by that same install script (every
+statement of which can run over an existing install). ``python -m pyidsql._release build [DIR]``
+(``make release-scripts``) writes them into DIR (default ``build/releases``) to read or to run
+with ``psql -f``; ``check`` fails when a frozen file changed or the chain has a gap; ``cut
+NEXT`` writes and freezes the head's scripts and opens ``upgrades/HEAD--NEXT.sql`` for the next
+version.
 
 Every channel runs these same files: the CLI and ``psql`` run the scripts as they are, Alembic runs
 one per revision, and ``CREATE EXTENSION`` / pg_tle get them through :func:`extension_script`, which
@@ -91,12 +94,16 @@ def steps(source: str, target: str | None = None) -> list[tuple[str, str]]:
 
 
 def install_script(version: str | None = None) -> str:
-    """Return the install script of *version* (default: the head), as committed."""
-    return install_file(version or head()).read_text()
+    """Return the install script of *version* (default: the head): frozen, or the head's built from ``sql/``."""
+    if version is None or version == head():
+        return build_install_script()
+    return install_file(version).read_text()
 
 
 def step_script(source: str, target: str) -> str:
-    """Return the upgrade step from *source* to the next version *target*, as committed."""
+    """Return the upgrade step from *source* to the next version *target* (the head's built from ``sql/``)."""
+    if target == head():
+        return build_step_script(source)
     return step_file(source, target).read_text()
 
 
@@ -183,14 +190,14 @@ def problems() -> list[str]:
             found.append(f"frozen file {name} is missing")
         elif _sha256(path) != digest:
             found.append(f"frozen file {name} was edited: a released script never changes; put the change in sql/")
-    for path, text in head_files().items():
+    for path in head_files():
         if path.name in sums:
             found.append(f"{path.name} is frozen but belongs to the head {head()}: bump the version first")
-        elif not path.is_file() or path.read_text() != text:
-            found.append(f"{path.name} is stale: run make release-scripts")
     chain = versions()
     for source, target in pairwise(chain):
-        if not step_file(source, target).is_file():
+        if target == head() and not (UPGRADES_DIR / f"{source}--{target}.sql").is_file():
+            found.append(f"no hand-written part upgrades/{source}--{target}.sql of the head's step")
+        elif target != head() and not step_file(source, target).is_file():
             found.append(f"no upgrade step {step_file(source, target).name}")
     expected = {install_file(v).name for v in chain} | {step_file(a, b).name for a, b in pairwise(chain)}
     for path in RELEASES_DIR.glob("idsql--*.sql"):
@@ -199,14 +206,21 @@ def problems() -> list[str]:
     return found
 
 
-def build() -> list[Path]:
-    """Write the head's generated files; return those that changed."""
-    changed = []
+def build(directory: Path = Path("build/releases")) -> list[Path]:
+    """Write the head's scripts into *directory* (to read them, or run them with ``psql -f``); return their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
     for path, text in head_files().items():
-        if not path.is_file() or path.read_text() != text:
-            path.write_text(text)
-            changed.append(path)
-    return changed
+        (directory / path.name).write_text(text)
+        written.append(directory / path.name)
+    return written
+
+
+def _freeze_head() -> list[Path]:
+    """Write the head's scripts into ``releases/``, where they stay, frozen; return their paths."""
+    for path, text in head_files().items():
+        path.write_text(text)
+    return list(head_files())
 
 
 def cut(next_version: str) -> list[str]:
@@ -214,7 +228,8 @@ def cut(next_version: str) -> list[str]:
     if version_key(next_version) <= version_key(head()):
         raise ValueError(f"{next_version} is not after the head {head()}")
     if problems():
-        raise ValueError("the release files are not current: run make release-scripts first")
+        raise ValueError(f"the release files are not in order: {'; '.join(problems())}")
+    _freeze_head()
     sums = frozen()
     lines = SUMS.read_text().rstrip("\n").splitlines()
     for path in head_files():
@@ -229,10 +244,11 @@ def cut(next_version: str) -> list[str]:
         "-- (nothing yet)\n"
     )
     return [
-        f"froze {head()}; edit {manual.relative_to(_resources.SQL_DIR.parent)}",
+        f"froze {head()}: {', '.join(str(p.relative_to(_resources.SQL_DIR.parent)) for p in head_files())}",
+        f"edit {manual.relative_to(_resources.SQL_DIR.parent)}",
         f'set __version__ = "{next_version}" in pyidsql/__init__.py (the only place the version is written)',
         "add an Alembic revision that runs the new step (see migrations/versions/idsql_0002_upgrade_to_0_2_0.py)",
-        "run make release-scripts",
+        "run make test",
     ]
 
 
@@ -295,12 +311,12 @@ def write_extension(directory: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pyidsql._release build | check | extension DIR | cut NEXT``."""
+    """``python -m pyidsql._release build [DIR] | check | extension DIR | cut NEXT``."""
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "build"
-    if command == "build":
-        for path in build():
-            print(f"wrote {path.relative_to(_resources.SQL_DIR.parent)}")
+    if command == "build" and len(args) <= 2:
+        for path in build(Path(args[1]) if len(args) == 2 else Path("build/releases")):
+            print(f"wrote {path}")
         found = problems()
     elif command == "check":
         found = problems()
@@ -313,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         return 0
     else:
-        print("usage: python -m pyidsql._release build | check | extension DIR | cut NEXT", file=sys.stderr)
+        print("usage: python -m pyidsql._release build [DIR] | check | extension DIR | cut NEXT", file=sys.stderr)
         return 2
     for problem in found:
         print(f"release scripts: {problem}", file=sys.stderr)

@@ -22,7 +22,7 @@ from test_install import _psql, _run_psql, _status
 import pyidsql
 import pyidsql.alembic
 import pyidsql.install
-from pyidsql import __version__, _release, errors
+from pyidsql import __version__, _release, _resources, errors
 from pyidsql.testing import new_database
 from pyidsql.tooling.cli import main
 
@@ -126,14 +126,23 @@ def test_release_files_are_current_and_frozen_files_unchanged() -> None:
     assert _release.problems() == []
 
 
-def test_release_check_fails_when_sql_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    head_install = _release.install_file(__version__)
-    original = head_install.read_text()
+def test_the_heads_scripts_are_built_from_sql(tmp_path: Path) -> None:
+    """A change of sql/ is written once: the head's scripts are built from it, never committed."""
+    source = _resources.SQL_DIR / "core" / "schema.sql"
+    original = source.read_text()
     try:
-        head_install.write_text(original + "-- stale\n")
-        assert any("is stale" in p for p in _release.problems())
+        source.write_text(original + "-- changed once, in its source\n")
+        assert "-- changed once, in its source" in _release.install_script()
+        assert "-- changed once, in its source" in _release.step_script(FIRST, __version__)
     finally:
-        head_install.write_text(original)
+        source.write_text(original)
+    assert not _release.install_file(__version__).exists()
+    assert not any(_release.step_file(v, __version__).exists() for v in _release.versions())
+    written = _release.build(tmp_path)
+    assert [p.read_text() for p in written] == list(_release.head_files().values())
+
+
+def test_release_check_fails_when_a_frozen_file_changed() -> None:
     frozen_file = _release.install_file(FIRST)
     original = frozen_file.read_text()
     try:
