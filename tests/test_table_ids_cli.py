@@ -48,9 +48,9 @@ def test_next_id_table_names_its_id_column(dsn: str, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert 'pyidsql: ERROR:  42703: column "id" of relation "public.actor" does not exist' in err
     assert "HINT:  Pass the name of the integer column that holds the IDs as id_column." in err
-    # --column passes it: the table is registered with it once, then draws from its sequence.
-    assert main(["next-id", "--table", "actor", "--column", "actor_id", "--dsn", dsn]) == 0
-    assert main(["next-id", "--table", "actor", "--column", "actor_id", "-n", "2", "--dsn", dsn]) == 0
+    # --id-column passes it: the table is registered with it once, then draws from its sequence.
+    assert main(["next-id", "--table", "actor", "--id-column", "actor_id", "--dsn", dsn]) == 0
+    assert main(["next-id", "--table", "actor", "--id-column", "actor_id", "-n", "2", "--dsn", dsn]) == 0
     assert main(["next-id", "--table", "actor", "--dsn", dsn]) == 0
     assert capsys.readouterr().out.split() == ["11", "12", "13", "14"]
     with psycopg.connect(dsn) as conn:
@@ -58,22 +58,22 @@ def test_next_id_table_names_its_id_column(dsn: str, capsys: pytest.CaptureFixtu
         assert row == ("actor_id",)
 
 
-def test_next_id_column_keeps_the_initial_value_it_was_registered_with(
+def test_next_id_id_column_keeps_the_initial_value_it_was_registered_with(
     dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE actor (actor_id integer PRIMARY KEY)")
         pyidsql.initialize_table(conn, "actor", "actor_id", initial_value=500)
-    assert main(["next-id", "--table", "actor", "--column", "actor_id", "--dsn", dsn]) == 0
+    assert main(["next-id", "--table", "actor", "--id-column", "actor_id", "--dsn", dsn]) == 0
     assert capsys.readouterr().out == "500\n"
     with psycopg.connect(dsn) as conn:
         row = conn.execute("SELECT initial_value FROM idsql.table_counter WHERE table_name = 'actor'::regclass")
         assert row.fetchone() == (500,)
 
 
-def test_next_id_column_needs_a_table(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["next-id", "CUS", "--column", "actor_id", "--dsn", dsn]) == 2
-    assert "--column names the ID column of --table" in capsys.readouterr().err
+def test_next_id_id_column_needs_a_table(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["next-id", "CUS", "--id-column", "actor_id", "--dsn", dsn]) == 2
+    assert "--id-column names the ID column of --table" in capsys.readouterr().err
 
 
 def test_next_id_table_bad_count(chat_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:

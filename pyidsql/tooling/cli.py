@@ -108,16 +108,16 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_next_id(args: argparse.Namespace) -> int:
     import pyidsql
 
-    if args.column is not None and args.table is None:
-        print("pyidsql: --column names the ID column of --table\nHINT: Pass --table too.", file=sys.stderr)
+    if args.id_column is not None and args.table is None:
+        print("pyidsql: --id-column names the ID column of --table\nHINT: Pass --table too.", file=sys.stderr)
         return 2
     if args.table is not None and args.n < 1:
         print(f'pyidsql: invalid count "{args.n}"\nHINT: Pass -n 1 or more.', file=sys.stderr)
         return 2
     with _connect(args) as conn:
         if args.table is not None:
-            if args.column is not None:
-                _register_id_column(conn, args.table, args.column)
+            if args.id_column is not None:
+                _register_id_column(conn, args.table, args.id_column)
             ids = [str(pyidsql.next_id(conn, args.table)) for _ in range(args.n)]
         elif args.n == 1:
             ids = [pyidsql.generate_id(conn, args.prefix)]
@@ -127,14 +127,14 @@ def cmd_next_id(args: argparse.Namespace) -> int:
     return 0
 
 
-def _register_id_column(conn: psycopg.Connection[Any], table: str, column: str) -> None:
-    """Register *table* for next_id with ID column *column*, unless it already is (its initial value kept)."""
+def _register_id_column(conn: psycopg.Connection[Any], table: str, id_column: str) -> None:
+    """Register *table* for next_id with *id_column*, unless it already is (its initial value kept)."""
     conn.execute(
         "SELECT idsql.initialize_table(s.t, id_column => %s, initial_value => coalesce(c.initial_value, 1))"
         "  FROM (SELECT %s::regclass AS t) AS s"
         "  LEFT JOIN idsql.table_counter AS c ON c.table_name = s.t"
         " WHERE c.id_column IS DISTINCT FROM %s",
-        (column, table, column),
+        (id_column, table, id_column),
     )
 
 
@@ -319,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("prefix", nargs="?", help="prefix, e.g. CUS")
     which.add_argument("--table", help="a table's next integer ID(s) instead (idsql.next_id), e.g. chat_history")
-    p.add_argument("--column", help="with --table: its ID column, when it is not id or the primary key (e.g. actor_id)")
+    p.add_argument("--id-column", help="with --table: its ID column, when it is not id (e.g. actor_id)")
     p.add_argument("-n", type=int, default=1, help="how many consecutive IDs (default 1)")
     add("health", cmd_health, "run id_health_check() and print its report")
     p = add("fix-sequences", cmd_fix_sequences, "move every sequence that is behind its data past it, and report")
