@@ -1,4 +1,4 @@
-"""The pyidsql command for prefixed IDs: next-id and health, on a real database."""
+"""The pyidsql command on a real database: next-id and health for prefixed IDs, its errors, up, check-sequences."""
 
 from __future__ import annotations
 
@@ -47,6 +47,51 @@ def test_id_health_check_from_the_cli(dsn: str, capsys: pytest.CaptureFixture[st
     assert report["test_id_generated"] == "_HEALTH_CHECK_-AAA0001"
     with psycopg.connect(dsn) as conn:
         assert pyidsql.prefix_stats(conn) == []
+
+
+def _report_statuses(dsn: str) -> dict[str, int]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT status, count(*) FROM idsql.sequence_report() GROUP BY status").fetchall()
+    return dict(rows)
+
+
+def test_check_sequences_sums_up_in_the_words_of_sequence_report(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its closing line counts the sequences by idsql.sequence_report()'s statuses, singular for one."""
+    assert main(["check-sequences", "--dsn", dsn]) == 0
+    assert capsys.readouterr().out == "no sequences\n"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE fine (id serial PRIMARY KEY)")
+        conn.execute("INSERT INTO fine DEFAULT VALUES")
+    assert _report_statuses(dsn) == {"ok": 1}
+    assert main(["check-sequences", "--dsn", dsn]) == 0
+    assert capsys.readouterr().out == "1 sequence: 1 ok\n"
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE spare (id serial PRIMARY KEY)")  # no rows: empty
+        conn.execute("CREATE TABLE gap (id serial PRIMARY KEY)")
+        conn.execute("INSERT INTO gap DEFAULT VALUES")
+        conn.execute("SELECT setval('gap_id_seq', 100)")  # ahead of its data
+        conn.execute("CREATE TABLE tiny (id smallserial PRIMARY KEY)")
+        conn.execute("INSERT INTO tiny VALUES (32000)")
+        conn.execute("SELECT setval('tiny_id_seq', 32000)")  # past its data, close to smallint's end
+        conn.execute("CREATE TABLE restored (id serial PRIMARY KEY)")
+        conn.execute("INSERT INTO restored VALUES (7)")  # behind: the next insert collides
+    assert _report_statuses(dsn) == {"ok": 1, "empty": 1, "ahead": 1, "near_limit": 1, "behind": 1}
+    assert main(["check-sequences", "--dsn", dsn]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "behind      restored.id  (max: 7, next: 1)",
+        "near_limit  tiny.id  (max: 32000, next: 32001)",
+        "5 sequences: 1 behind, 1 near_limit, 1 ahead, 1 empty, 1 ok; run 'pyidsql fix-sequences'",
+    ]
+
+    assert main(["fix-sequences", "--dsn", dsn]) == 0
+    capsys.readouterr()
+    assert _report_statuses(dsn) == {"ok": 2, "empty": 1, "ahead": 1, "near_limit": 1}
+    assert main(["check-sequences", "--dsn", dsn]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "near_limit  tiny.id  (max: 32000, next: 32001)",
+        "5 sequences: 1 near_limit, 1 ahead, 1 empty, 2 ok",
+    ]
 
 
 def test_up_without_the_embedded_extra_says_what_to_install(

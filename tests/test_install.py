@@ -324,9 +324,7 @@ def downgrade():
 class AlembicApp:
     """A throwaway application Alembic project with pyidsql's branch in its version_locations."""
 
-    def __init__(
-        self, root: Path, dsn: str, idsql_location: str, python: str = sys.executable, *, revisions: bool = True
-    ) -> None:
+    def __init__(self, root: Path, dsn: str, idsql_location: str, python: str = sys.executable) -> None:
         self.root, self.dsn, self.python = root, dsn, python
         versions = root / "migrations" / "versions"
         versions.mkdir(parents=True)
@@ -342,9 +340,8 @@ class AlembicApp:
         (root / "migrations" / "script.py.mako").write_text(
             (pyidsql.alembic.migrations_dir() / "script.py.mako").read_text()
         )
-        if revisions:
-            (versions / "app_0001.py").write_text(APP_0001)
-            (versions / "app_0002.py").write_text(APP_0002)
+        (versions / "app_0001.py").write_text(APP_0001)
+        (versions / "app_0002.py").write_text(APP_0002)
 
     def __call__(self, *args: str) -> str:
         """Run ``alembic ARGS`` in a subprocess, as a user would; return its stdout."""
@@ -370,28 +367,60 @@ def alembic_app(empty_dsn: str, tmp_path: Path) -> AlembicApp:
     return AlembicApp(tmp_path / "app", empty_dsn, "pyidsql:migrations/versions")
 
 
-def test_alembic_first_revision_of_an_app_as_the_docs_say(empty_dsn: str, tmp_path: Path) -> None:
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "alembic.md"
+
+
+def _docs_block(lang: str) -> str:
+    """Return the first ``lang`` fenced block of docs/alembic.md, verbatim."""
+    block = re.search(rf"^```{lang}\n(.*?)^```$", DOCS.read_text(), re.M | re.S)
+    assert block, f"docs/alembic.md shows no {lang} block"
+    return block.group(1)
+
+
+@pytest.mark.parametrize("config", ["alembic.ini", "pyproject.toml"])
+def test_alembic_first_revision_of_an_app_as_the_docs_say(config: str, empty_dsn: str, tmp_path: Path) -> None:
     """A project with no revision yet: the first one must start the app's own branch, in its own folder.
 
     A plain ``alembic revision`` would extend the only head there is, idsql's, and write the file
-    beside it, inside pyidsql's package. docs/alembic.md gives the command that does not.
+    beside it, inside pyidsql's package. The project is wired with docs/alembic.md's configuration,
+    verbatim, and the commands are the ones it shows, run as a user types them.
     """
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "alembic.md").read_text()
-    command = re.search(r"^\$ (alembic revision -m .*--version-path=\S+)$", docs, re.M)
-    assert command, "docs/alembic.md shows no first alembic revision command"
-    app = AlembicApp(tmp_path / "app", empty_dsn, "pyidsql:migrations/versions", revisions=False)
-    ours = sorted(p.name for p in Path(pyidsql.alembic.version_locations()).glob("*.py"))
-    args = shlex.split(command.group(1).replace("alembic/versions", "migrations/versions"))[1:]
-    app(*args)
-    (new,) = (app.root / "migrations" / "versions").glob("*.py")
+    docs = DOCS.read_text()
+    first = re.search(r"^\$ (alembic revision -m .* --head=base --branch-label=app --version-path=\S+)$", docs, re.M)
+    assert first, "docs/alembic.md shows no first alembic revision command"
+    later = re.search(r"`(alembic revision -m \"…\" --head=app@head)`", docs)
+    assert later, "docs/alembic.md shows no command for the later revisions"
+    root = tmp_path / "app"
+    (root / "alembic" / "versions").mkdir(parents=True)
+    (root / config).write_text(_docs_block("ini" if config == "alembic.ini" else "toml"))
+    (root / "alembic" / "env.py").write_text(APP_ENV)
+    (root / "alembic" / "script.py.mako").write_text((pyidsql.alembic.migrations_dir() / "script.py.mako").read_text())
+    package = Path(pyidsql.alembic.version_locations())
+    ours = sorted(p.name for p in package.glob("*.py"))
+
+    def alembic(command: str) -> str:
+        args = [sys.executable, "-m", "alembic", *shlex.split(command)[1:]]
+        env = {**os.environ, "APP_DSN": empty_dsn}
+        result = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, f"{command} failed:\n{result.stderr}"
+        return result.stdout
+
+    alembic(first.group(1))
+    (new,) = (root / "alembic" / "versions").glob("*.py")
     text = new.read_text()
     assert "down_revision: str | Sequence[str] | None = None" in text, text
     assert "branch_labels: str | Sequence[str] | None = ('app',)" in text, text
-    assert sorted(p.name for p in Path(pyidsql.alembic.version_locations()).glob("*.py")) == ours
-    heads = app("heads")
+    alembic(later.group(1).replace("…", "add a column"))
+    second = next(p for p in (root / "alembic" / "versions").glob("*.py") if p != new)
+    assert "add a column" in second.read_text()
+    assert sorted(p.name for p in package.glob("*.py")) == ours  # nothing landed in pyidsql's package
+    heads = alembic("alembic heads")
     assert "(app) (head)" in heads and "idsql_0002 (idsql) (head)" in heads
-    app("upgrade", "heads")
-    assert _status(empty_dsn).version == pyidsql.__version__
+    alembic("alembic upgrade heads")
+    app_head = re.search(r"^revision: str = '(\w+)'$", second.read_text(), re.M)
+    assert app_head
+    assert _version_rows(empty_dsn, "alembic_version") == {app_head.group(1), "idsql_0002"}
+    assert (_status(empty_dsn).version, _status(empty_dsn).channel) == (__version__, "alembic")
 
 
 @pytest.mark.parametrize("form", ["resource", "path"])
