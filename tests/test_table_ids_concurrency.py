@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import random
 import time
 from collections import Counter
@@ -13,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import soak
 from psycopg import errors as pg_errors
 from test_prefixed_ids_concurrency import wait_until_blocked
 
@@ -139,35 +141,60 @@ def test_insert_with_retry_takes_the_id_back_when_the_other_transaction_rolls_ba
     assert _conflicts(monitor) == 0
 
 
+def test_a_race_for_the_id_just_taken_does_not_use_up_an_attempt(trio: Any) -> None:
+    """b commits the very ID a is inserting: a waits, loses, and takes the next one even with 1 attempt."""
+    a, _, monitor = trio
+    row = _taken_while_waiting(
+        trio,
+        1,
+        lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}, retry_attempts=1),
+        lambda b: b.commit(),
+    )
+    a.commit()
+    assert row["id"] > 1
+    assert _conflicts(monitor) == 1
+    assert [user for _, user in _ids(monitor)] == ["explicit", "a"]
+
+
+# A trigger that gives the rows of user "same" ID 1: each try conflicts on an ID the insert did
+# not take, which trying further on cannot outrun. That is what the attempts are for.
+SAME_ID = """
+CREATE FUNCTION same_id() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.user_id = 'same' THEN NEW.id := 1; END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER same_id BEFORE INSERT ON chat_history FOR EACH ROW EXECUTE FUNCTION same_id();
+INSERT INTO chat_history (id, user_id) VALUES (1, 'first');
+"""
+
+
 def test_insert_with_retry_raises_when_every_attempt_is_taken(trio: Any) -> None:
     a, _, monitor = trio
+    monitor.execute(SAME_ID)
     with pytest.raises(errors.RetriesExhausted) as excinfo:
-        _taken_while_waiting(
-            trio,
-            1,
-            lambda: pyidsql.insert_with_retry(a, "chat_history", {"user_id": "a"}, retry_attempts=1),
-            lambda b: b.commit(),
-        )
-    assert str(excinfo.value).startswith('could not insert into "public.chat_history" after 1 attempt\n')
-    assert excinfo.value.detail == "Every ID tried was already taken; the table's sequence is at 1."
+        pyidsql.insert_with_retry(a, "chat_history", {"user_id": "same"}, retry_attempts=3)
+    assert str(excinfo.value).startswith('could not insert into "public.chat_history" after 3 attempts\n')
     assert isinstance(excinfo.value.__cause__, psycopg.Error)
     a.rollback()
-    assert _ids(monitor) == [(1, "explicit")]
+    assert _ids(monitor) == [(1, "first")]
+    # One conflict per attempt, none beyond: it gave up at the budget (IDManager keeps the count).
+    assert IDManager(a, retry_attempts=3).insert_with_retry("chat_history", {"user_id": "same"}) is None
+    assert _conflicts(a) == 3
 
 
 def test_id_manager_insert_with_retry_returns_none_and_logs(trio: Any, caplog: pytest.LogCaptureFixture) -> None:
     a, _, monitor = trio
+    monitor.execute(SAME_ID)
     manager = IDManager(a, retry_attempts=1)
     with caplog.at_level(logging.ERROR, logger="pyidsql.table_ids"):
-        result = _taken_while_waiting(
-            trio, 1, lambda: manager.insert_with_retry("chat_history", {"user_id": "a"}), lambda b: b.commit()
-        )
+        result = manager.insert_with_retry("chat_history", {"user_id": "same"})
     assert result is None
     assert caplog.messages == ["insert into chat_history failed: every one of 1 ID(s) tried was already taken"]
     # The original contract: None, and the caller goes on, in the same transaction.
-    assert manager.insert_with_retry("chat_history", {"user_id": "again"}) == {"id": 2, "user_id": "again"}
+    assert manager.insert_with_retry("chat_history", {"user_id": "again"})["user_id"] == "again"
     a.commit()
-    assert _ids(monitor) == [(1, "explicit"), (2, "again")]
+    assert [user for _, user in _ids(monitor)] == ["first", "again"]
 
 
 def _own_subxacts(conn: Conn) -> tuple[int, bool]:
@@ -213,8 +240,9 @@ def test_insert_with_retry_opens_no_subtransaction(trio: Any) -> None:
 
 # -- four processes --------------------------------------------------------------------------
 
-WRITERS = 4
-SECONDS = 10.0
+# make soak (PYIDSQL_SOAK=1) runs the mixed load for a quarter of PYIDSQL_SOAK_SECONDS per writer
+# count, long enough to have seen insert_with_retry give up before it stopped counting races.
+SECONDS = float(os.environ.get("PYIDSQL_SOAK_SECONDS", "600")) / 4 if soak.SOAK else 10.0
 EXPLICIT_SHARE = 0.2
 
 
@@ -254,13 +282,14 @@ def _writer(dsn: str, number: int, seconds: float, results: Any) -> None:
 
 
 @pytest.mark.slow
-def test_insert_with_retry_four_processes_with_explicit_ids(dsn: str, connect: Connect) -> None:
+@pytest.mark.parametrize("writers", [4, 16])
+def test_insert_with_retry_processes_with_explicit_ids(dsn: str, connect: Connect, writers: int) -> None:
     setup = connect(autocommit=True)
     setup.execute(CHAT_HISTORY)
     pyidsql.initialize_table(setup, "chat_history")
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(dsn, n, SECONDS, results)) for n in range(WRITERS)]
+    procs = [ctx.Process(target=_writer, args=(dsn, n, SECONDS, results)) for n in range(writers)]
     began = time.monotonic()
     for p in procs:
         p.start()
@@ -268,9 +297,19 @@ def test_insert_with_retry_four_processes_with_explicit_ids(dsn: str, connect: C
     for p in procs:
         p.join(timeout=30)
     took = time.monotonic() - began
+    failed = [f for r in reports for f in r["failed"]]
+    inserted = sum(len(r["idsql"]) for r in reports)
+    soak.report(
+        f"insert_with_retry beside explicit IDs, {writers} processes",
+        [
+            f"- {took:.0f} s; {inserted:,} rows through insert_with_retry, "
+            f"{sum(len(r['explicit']) for r in reports):,} with explicit IDs at max(id) + 1 to 3",
+            f"- conflicts met: {_conflicts(setup):,}; gave up: {len(failed)}",
+        ],
+    )
 
     assert [e for r in reports for e in r["errors"]] == []
-    assert [f for r in reports for f in r["failed"]] == [], "insert_with_retry gave up"
+    assert failed == [], "insert_with_retry gave up"
     assert took >= SECONDS
     by_idsql = {payload: row_id for r in reports for payload, row_id in r["idsql"]}
     explicit = {payload for r in reports for payload in r["explicit"]}

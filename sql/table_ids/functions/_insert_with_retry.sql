@@ -15,8 +15,9 @@ AS $$
  * jsonb_populate_record over the table's row type; columns not in data get
  * their defaults. A taken ID is detected with ON CONFLICT (id) DO NOTHING, no
  * subtransaction: ON CONFLICT waits for the transaction that holds the ID, and
- * the next attempt sees that row through max(id) and skips past it (and
- * further on repeated conflicts: see the loop).
+ * the next try sees that row through max(id) and skips past it (and further
+ * on repeated conflicts: see the loop). retry_attempts bounds the conflicts
+ * that trying again cannot outrun; a race for the ID just taken is not one.
  * A conflict on any other unique constraint raises 23505 as a plain INSERT
  * would: retrying could never help.
  *
@@ -48,6 +49,10 @@ DECLARE
     v_row jsonb;
     v_oldest text;
     v_max bigint;
+    v_taken text;
+    v_race boolean;
+    v_tries integer := 0;
+    v_attempts integer := 0;
 BEGIN
     IF _insert_with_retry.tbl IS NULL OR _insert_with_retry.data IS NULL THEN
         RAISE EXCEPTION 'tbl and data must not be NULL'
@@ -144,22 +149,21 @@ BEGIN
     END IF;
 
     v_execute := format('EXECUTE %I (%L)', v_stmt, _insert_with_retry.data);
-    FOR v_attempt IN 1.._insert_with_retry.retry_attempts LOOP
+    v_taken := format('SELECT EXISTS (SELECT FROM %s WHERE %I = $1)', _insert_with_retry.tbl, v_column);
+    LOOP
+        v_tries := v_tries + 1;
         EXECUTE v_execute INTO v_row;
         IF v_row IS NOT NULL THEN
             RETURN v_row;
         END IF;
-        -- Taken: explicit IDs are being written right at the head of the table, where the
-        -- sequence hands out its values, and a gap costs nothing while another collision costs an
-        -- attempt. So the n-th retry starts 4^n IDs past the taken one (currval: the ID this
-        -- attempt tried; 4, 16, 64, ..., capped well inside what _advance_sequence burns without
-        -- a lock), or past max(id) by as many: writers of explicit IDs aim just above max(id),
-        -- and a retry that started at max(id) + 1 met them there again (a four-process test saw
-        -- two calls in 60,000 give up that way).
-        IF v_attempt < _insert_with_retry.retry_attempts THEN
-            EXECUTE format('SELECT max(%I) FROM %s', v_column, _insert_with_retry.tbl) INTO v_max;
-            PERFORM idsql._advance_sequence(
-                v_seq, greatest(currval(v_seq), v_max) + (4 ^ least(v_attempt, 7))::bigint - 1);
+        -- The statement reads max(id) itself, so its ID was above every row it could see: a
+        -- conflict is a race with a writer that committed (or held, and we waited for) that very
+        -- ID since. Trying further on cannot fail the same way for long, so a race does not use
+        -- up an attempt (up to 64 of them: far more than any race needs); only a conflict on
+        -- another ID than the one taken does (a trigger rewriting the ID), as does a race past 64.
+        EXECUTE v_taken INTO v_race USING currval(v_seq);
+        IF NOT v_race OR v_tries > 64 THEN
+            v_attempts := v_attempts + 1;
         END IF;
         UPDATE idsql.table_counter AS c
            SET conflicts = c.conflicts + 1
@@ -167,6 +171,16 @@ BEGIN
                                  FROM idsql.table_counter AS k
                                 WHERE k.table_name = _insert_with_retry.tbl
                                   FOR UPDATE SKIP LOCKED);
+        EXIT WHEN v_attempts >= _insert_with_retry.retry_attempts;
+        -- Explicit IDs are being written right at the head of the table, where the sequence
+        -- hands out its values, and a gap costs nothing while another collision costs a try. So
+        -- the n-th retry starts 4^n IDs past the taken one (currval: the ID this try took; 4, 16,
+        -- 64, ..., capped well inside what _advance_sequence burns without a lock), or past
+        -- max(id) by as many: writers of explicit IDs aim just above max(id), and a retry that
+        -- started at max(id) + 1 met them there again.
+        EXECUTE format('SELECT max(%I) FROM %s', v_column, _insert_with_retry.tbl) INTO v_max;
+        PERFORM idsql._advance_sequence(
+            v_seq, greatest(currval(v_seq), v_max) + (4 ^ least(v_tries, 7))::bigint - 1);
     END LOOP;
     RETURN NULL;
 END

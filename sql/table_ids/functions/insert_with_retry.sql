@@ -10,10 +10,12 @@ AS $$
  * insert_with_retry('feedback', '{"rating": 5}') -> {"id": 8, "rating": 5, ...}.
  *
  * An ID found taken (a row inserted with an explicit ID that next_id() could
- * not see yet) is skipped: the next value of the table's sequence is tried,
- * past max(id), up to retry_attempts IDs in all, without a subtransaction.
- * Concurrent callers never wait for each other; a rollback leaves a hole. When
- * every attempt fails, raises ID101 naming the table and the attempts.
+ * not see yet) is skipped: a later value of the table's sequence is tried,
+ * past max(id), without a subtransaction. Losing the race for the ID just
+ * taken does not use up one of the retry_attempts (up to 64 such races); a
+ * conflict on another ID (a trigger that changes the ID) does. Concurrent
+ * callers never wait for each other; a rollback leaves a hole. When every
+ * attempt fails, raises ID101 naming the table and the attempts.
  * Unknown columns, the ID column, generated columns and values of the wrong
  * type are errors, never silently dropped.
  */
@@ -30,8 +32,8 @@ BEGIN
         RAISE EXCEPTION 'could not insert into "%" after % attempt%', insert_with_retry.tbl,
             insert_with_retry.retry_attempts, CASE WHEN insert_with_retry.retry_attempts = 1 THEN '' ELSE 's' END
             USING ERRCODE = 'ID101',  -- retries_exhausted
-                  DETAIL = format('Every ID tried was already taken; the table''s sequence is at %s.', v_last),
-                  HINT = 'Retry, or raise retry_attempts; if it recurs, look for a writer that inserts explicit IDs into the table.';
+                  DETAIL = format('The row''s ID was taken on every attempt; the table''s sequence is at %s.', v_last),
+                  HINT = 'Look for a trigger that changes the ID of inserted rows, or for many writers of explicit IDs; then retry.';
     END IF;
     RETURN v_row;
 END
