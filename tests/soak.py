@@ -11,6 +11,8 @@ import datetime
 import os
 
 SOAK = os.environ.get("PYIDSQL_SOAK", "") not in ("", "0")
+# How long the whole soak runs (make soak sets it); each long test takes its share.
+SECONDS = float(os.environ.get("PYIDSQL_SOAK_SECONDS", "600"))
 
 
 def report(title: str, lines: list[str]) -> None:

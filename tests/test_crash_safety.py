@@ -10,7 +10,6 @@ crashed under them, restarted, and the database compared with what the clients s
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ from pyidsql.tooling.pgserver import PgServer, local_cluster, pg_ctl
 DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on", "max_connections": "50"}
 CLIENTS = 8
 # make soak: ten crash rounds, a thirtieth of SOAK_SECONDS each (20 s for the default 10 minutes).
-ROUNDS, SECONDS = (10, float(os.environ.get("PYIDSQL_SOAK_SECONDS", "600")) / 30) if soak.SOAK else (2, 4.0)
+ROUNDS, SECONDS = (10, soak.SECONDS / 30) if soak.SOAK else (2, 4.0)
 
 Conn = psycopg.Connection[Any]
 Connect = Callable[..., Conn]

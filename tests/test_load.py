@@ -7,7 +7,6 @@ asserts a rate: the outcome is checked, the numbers are reported.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
@@ -17,7 +16,7 @@ import workload
 from pyidsql.testing import PgServer
 
 CLIENTS = 16
-SECONDS = float(os.environ.get("PYIDSQL_SOAK_SECONDS", "600")) if soak.SOAK else 5.0
+SECONDS = soak.SECONDS if soak.SOAK else 5.0
 
 
 def test_workload_16_connections_every_capability_invariants_hold(dsn: str, pg_server: PgServer) -> None:

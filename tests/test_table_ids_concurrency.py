@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import random
 import time
 from collections import Counter
@@ -242,7 +241,7 @@ def test_insert_with_retry_opens_no_subtransaction(trio: Any) -> None:
 
 # make soak (PYIDSQL_SOAK=1) runs the mixed load for a quarter of PYIDSQL_SOAK_SECONDS per writer
 # count, long enough to have seen insert_with_retry give up before it stopped counting races.
-SECONDS = float(os.environ.get("PYIDSQL_SOAK_SECONDS", "600")) / 4 if soak.SOAK else 10.0
+SECONDS = soak.SECONDS / 4 if soak.SOAK else 10.0
 EXPLICIT_SHARE = 0.2
 
 
