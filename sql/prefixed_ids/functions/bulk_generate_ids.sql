@@ -41,8 +41,8 @@ BEGIN
          WHERE c.prefix = bulk_generate_ids.prefix AND c.mode = 'fast';
         IF FOUND THEN
             RETURN QUERY
-                SELECT idsql._format_ordinal(bulk_generate_ids.prefix, nextval(v_seq), v_digits, v_min_letters)
-                  FROM generate_series(1, bulk_generate_ids.n);
+                SELECT idsql._format_ordinal(bulk_generate_ids.prefix, s.ordinal, v_digits, v_min_letters)
+                  FROM (SELECT nextval(v_seq) AS ordinal FROM generate_series(1, bulk_generate_ids.n)) AS s;
             RETURN;
         END IF;
         UPDATE idsql.prefix_counter AS c

@@ -27,10 +27,12 @@ BEGIN
     -- transaction, every further PL/pgSQL expression costs as much as the
     -- lookup itself (expressions are set up again in each transaction).
     LOOP
-        SELECT idsql._format_ordinal(c.prefix, nextval(c.fast_seq), c.digits, c.min_letters)
+        -- nextval() in a subquery, so that the formatting is inlined around a plain column.
+        SELECT idsql._format_ordinal(c.prefix, c.ordinal, c.digits, c.min_letters)
           INTO v_id
-          FROM idsql.prefix_counter AS c
-         WHERE c.prefix = generate_id.prefix AND c.mode = 'fast';
+          FROM (SELECT f.prefix, nextval(f.fast_seq) AS ordinal, f.digits, f.min_letters
+                  FROM idsql.prefix_counter AS f
+                 WHERE f.prefix = generate_id.prefix AND f.mode = 'fast') AS c;
         EXIT WHEN FOUND;
         UPDATE idsql.prefix_counter AS c
            SET last_value = c.last_value + 1,
