@@ -57,6 +57,11 @@ def _ids(conn: Conn) -> list[tuple[int, str]]:
     return conn.execute("SELECT id, user_id FROM chat_history ORDER BY id").fetchall()  # type: ignore[return-value]
 
 
+def _blocking_pids(monitor: Conn, waiter: Conn) -> list[int]:
+    row = monitor.execute("SELECT pg_blocking_pids(%s)", (waiter.info.backend_pid,)).fetchone()
+    return row[0] if row else []  # type: ignore[no-any-return]
+
+
 def _conflicts(conn: Conn) -> int:
     row = conn.execute("SELECT conflicts FROM idsql.table_counter WHERE table_name = 'chat_history'::regclass")
     return int(row.fetchone()[0])  # type: ignore[index]
@@ -153,6 +158,45 @@ def test_a_race_for_the_id_just_taken_does_not_use_up_an_attempt(trio: Any) -> N
     assert row["id"] > 1
     assert _conflicts(monitor) == 1
     assert [user for _, user in _ids(monitor)] == ["explicit", "a"]
+
+
+def test_insert_with_retry_loses_more_races_in_a_row_than_it_has_attempts(connect: Connect) -> None:
+    """Six writers of explicit IDs each hold the range a's next try lands in; a loses to each, then inserts.
+
+    Each holder inserts its block of IDs above the last and keeps it uncommitted, so max(id) cannot
+    see it. a takes the first ID of the first block and waits for its holder; when that holder
+    commits, a retries past the committed max and lands in the next block, and waits again. Every
+    wait is checked (pg_blocking_pids) before its holder commits, so a really loses six races with
+    the default 3 attempts: a race for the ID just taken costs no attempt.
+    """
+    monitor = connect(autocommit=True)
+    monitor.execute(CHAT_HISTORY)
+    pyidsql.initialize_table(monitor, "chat_history")
+    block = 5_000  # wider than any retry jumps in six tries (4^6 = 4,096)
+    holders = [connect() for _ in range(6)]
+    for n, holder in enumerate(holders):
+        holder.execute(
+            "INSERT INTO chat_history (id, user_id) SELECT g, %s FROM generate_series(%s::bigint, %s) AS g",
+            (f"holder{n}", n * block + 1, (n + 1) * block),
+        )
+    a = connect()
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(pyidsql.insert_with_retry, a, "chat_history", {"user_id": "a"})
+        for n, holder in enumerate(holders):
+            deadline = time.monotonic() + 30
+            while holder.info.backend_pid not in _blocking_pids(monitor, a):
+                if result.done():
+                    result.result()  # raises what a gave up with
+                    raise AssertionError(f"a inserted before it waited for holder {n}")
+                assert time.monotonic() < deadline, f"a never waited for holder {n}"
+                time.sleep(0.01)
+            holder.commit()
+        row = result.result(timeout=30)
+    a.commit()
+    assert row["id"] > len(holders) * block
+    assert _conflicts(monitor) == len(holders)
+    count = monitor.execute("SELECT count(*) FROM chat_history WHERE user_id = 'a'").fetchone()
+    assert count == (1,)
 
 
 # A trigger that gives the rows of user "same" ID 1: each try conflicts on an ID the insert did
