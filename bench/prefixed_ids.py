@@ -1,13 +1,17 @@
 """Prefixed IDs against the bare statements the spec measures them by (spec/prefixed-ids.md).
 
-1. ``generate_id`` gapless vs a bare one-row upsert that formats its value: ≥ 0.9×.
-2. ``generate_id`` fast vs bare ``nextval``: ≥ 0.8×.
+1. ``generate_id`` gapless vs a bare one-row upsert that formats its value: ≥ 0.95× (the spec
+   asks 0.9×; issue 21 raised it).
+2. ``generate_id`` fast vs bare ``nextval``: ≥ 0.9× (spec 0.8×, raised by issue 21).
 3. ``bulk_generate_ids`` vs a bare formatting query over ``generate_series``: ≥ 0.5×; and vs
    single ``generate_id`` calls, in one statement and from a client loop: ≥ 100×.
+4. How bulk cost grows: ``bulk_generate_ids`` and the bare formatting at 1 to 10,000,000 IDs a
+   call, as rows without a target, so that IDs/s reads flat where the cost is linear.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 
 import pyidsql
@@ -18,6 +22,10 @@ from pyidsql.install import install
 SQL = BENCH_DIR / "sql" / "prefixed_ids"
 TITLE = "Prefixed IDs"
 BULK_IDS = 1_000_000  # what the spec names
+GROWTH = (1, 100, 10_000, 10_000_000)  # with BULK_IDS, the sizes of the growth rows
+QUICK_GROWTH = (1, 100, 10_000)
+GAPLESS_TARGET = 0.95  # issue 21 (the spec: 0.9)
+FAST_TARGET = 0.9  # issue 21 (the spec: 0.8)
 
 
 class Options(harness.Options):
@@ -64,7 +72,7 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
                 name=f"`generate_id('CUS')` gapless, {clients} client{'s' if clients > 1 else ''}",
                 subject=opts.oltp(f"generate_id gapless, {clients}c", "generate_id_gapless.sql", clients),
                 reference=opts.oltp(f"bare upsert + format_id, {clients}c", "upsert_format.sql", clients),
-                target=0.9,
+                target=GAPLESS_TARGET,
             )
         )
     for clients in (1, 8):
@@ -76,10 +84,11 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
                 name=f"`generate_id('FST')` fast, {clients} client{'s' if clients > 1 else ''}",
                 subject=opts.oltp(f"generate_id fast, {clients}c", "generate_id_fast.sql", clients),
                 reference=opts.oltp(f"bare nextval, {clients}c", "nextval.sql", clients),
-                target=0.8,
+                target=FAST_TARGET,
             )
         )
     section.comparisons += _bulk(server, opts, log)
+    section.comparisons += _growth(server, opts, log)
     section.notes += [
         "Every gapless transaction ends in a durable commit, so gapless throughput is bounded by the "
         "disk's flush time as much as by the SQL: a faster disk makes both sides faster and the ratio "
@@ -89,6 +98,10 @@ def run(server: Server, opts: Options, log: Callable[[str], None] = print) -> Se
         "The gapless reference is the spec's bare upsert on a one-row table, returning "
         "`idsql.format_id('CUS', v)` so both sides format the ID; the fast reference returns the bare "
         "number, so its ratio includes all of the formatting.",
+        "Growth rows: each call of `bulk_generate_ids` is its own transaction and commits the counter durably, "
+        "while the bare formatting writes nothing, so at a few IDs a call the commit dominates the bulk side; "
+        "from about 10,000 IDs a call both sides are bound by the formatting, and the IDs/s of each stays flat "
+        "as the size grows a thousandfold: the cost is linear in the IDs.",
     ]
     return section
 
@@ -206,6 +219,52 @@ def _bulk(server: Server, opts: Options, log: Callable[[str], None]) -> list[Com
             ),
         )
     )
+    return comparisons
+
+
+def _sized(label: str, script: str, n: int, opts: Options) -> Run:
+    """Return a run of *script* with ``:n`` = *n*: timed while a call is short, a few calls once it is long."""
+    if n > 100_000:
+        seconds, transactions = None, (1 if n > BULK_IDS else 3)
+    elif opts.quick:
+        seconds, transactions = None, opts.quick_transactions
+    else:
+        seconds, transactions = opts.seconds, None
+    return Run(
+        label,
+        SQL / script,
+        seconds=seconds,
+        transactions=transactions,
+        protocol="simple",
+        variables=(("n", str(n)),),
+        per_transaction=n,
+    )
+
+
+def _growth(server: Server, opts: Options, log: Callable[[str], None]) -> list[Comparison]:
+    """``bulk_generate_ids`` against bare formatting at every size of GROWTH, each pair interleaved."""
+    comparisons = []
+    for n in QUICK_GROWTH if opts.quick else GROWTH:
+        bulk = _sized(f"bulk_generate_ids('INV', {n:,})", "bulk_generate_ids.sql", n, opts)
+        bare = _sized(f"bare lpad over generate_series(1, {n:,})", "format_series.sql", n, opts)
+        log(f"growth: {bulk.label} vs {bare.label}")
+        vacuum(server)
+        s_bulk, s_bare = interleave(server, [bulk, bare], opts.rounds, log=log)
+        calls = "calls per round: " + ", ".join(f"{s.transactions:,}" for s in s_bulk)
+        comparisons.append(
+            Comparison(
+                f"growth: `bulk_generate_ids('INV', {n:,})` vs bare formatting (no target)",
+                Measure.of(bulk, s_bulk, "IDs/s", calls),
+                Measure.of(
+                    bare, s_bare, "IDs/s", "statements per round: " + ", ".join(f"{s.transactions:,}" for s in s_bare)
+                ),
+                0.0,
+                note=(
+                    f"Growth, {n:,} IDs a call: bulk {_us(statistics.median(s.per_second for s in s_bulk))}, "
+                    f"bare {_us(statistics.median(s.per_second for s in s_bare))}."
+                ),
+            )
+        )
     return comparisons
 
 

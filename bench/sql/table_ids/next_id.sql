@@ -1,0 +1,1 @@
+SELECT idsql.next_id('bench_next');
