@@ -64,7 +64,7 @@ class FormatLocked(IdsqlError, sqlstate="ID004"):
 
 
 class RetriesExhausted(IdsqlError, sqlstate="ID101"):
-    """insert_with_retry found every ID it tried already taken."""
+    """insert_with_retry found the ID taken on every attempt (a lost race for a new ID is not one)."""
 
 
 class IdColumnNotUnique(IdsqlError, sqlstate="ID102"):

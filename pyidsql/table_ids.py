@@ -39,8 +39,8 @@ def as_jsonb(data: Mapping[str, Any]) -> Jsonb:
 
 
 def exhausted_message(table: str, attempts: int) -> str:
-    """Return the message :class:`IDManager` logs when every ID it tried was taken."""
-    return f"insert into {table} failed: every one of {attempts} ID(s) tried was already taken"
+    """Return the message :class:`IDManager` logs when the ID was taken on every attempt."""
+    return f"insert into {table} failed after {attempts} attempt(s): the ID was taken each time"
 
 
 @wrapper
@@ -70,7 +70,7 @@ def next_id(table: str) -> Steps[int]:
 def insert_with_retry(table: str, data: Mapping[str, Any], retry_attempts: int = 3) -> Steps[dict[str, Any]]:
     """Insert *data* with the next ID and return the row, defaults applied (``idsql.insert_with_retry``).
 
-    Raises :class:`pyidsql.errors.RetriesExhausted` when every ID tried was taken.
+    Raises :class:`pyidsql.errors.RetriesExhausted` when the ID was taken on every attempt.
     """
     query = "SELECT idsql.insert_with_retry(%s::regclass, %s::jsonb, %s)"
     result: dict[str, Any] = yield from scalar(query, (table, as_jsonb(data), retry_attempts))

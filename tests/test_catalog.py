@@ -68,6 +68,7 @@ def public_names(db: psycopg.Connection[Any]) -> set[str]:
 # planner from inlining it, which is why it has that body.
 INLINED: dict[str, str] = {
     "idsql._format_ordinal(text,bigint,integer,integer)": "the formatting of every generate_id",
+    "idsql.insert_with_retry(regclass,jsonb,integer)": "one PL/pgSQL call per insert, not two",
 }
 
 
@@ -95,6 +96,11 @@ def test_inlined_functions_are_inlined(db: psycopg.Connection[Any]) -> None:
     ).fetchall()
     text = "\n".join(line for (line,) in plan)
     assert "chr(" in text and "_format_ordinal" not in text, text
+    plan = db.execute(
+        "EXPLAIN (VERBOSE, COSTS OFF) SELECT idsql.insert_with_retry('idsql.table_counter', '{}')"
+    ).fetchall()
+    text = "\n".join(line for (line,) in plan)
+    assert "idsql._insert_with_retry(" in text and "idsql.insert_with_retry(" not in text, text
     assert db.execute(
         "SELECT idsql._format_ordinal('CUS', 1, 4, 3), idsql._format_ordinal(NULL, 1, 4, 3)"
     ).fetchone() == (

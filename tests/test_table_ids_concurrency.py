@@ -233,7 +233,7 @@ def test_id_manager_insert_with_retry_returns_none_and_logs(trio: Any, caplog: p
     with caplog.at_level(logging.ERROR, logger="pyidsql.table_ids"):
         result = manager.insert_with_retry("chat_history", {"user_id": "same"})
     assert result is None
-    assert caplog.messages == ["insert into chat_history failed: every one of 1 ID(s) tried was already taken"]
+    assert caplog.messages == ["insert into chat_history failed after 1 attempt(s): the ID was taken each time"]
     # The original contract: None, and the caller goes on, in the same transaction.
     assert manager.insert_with_retry("chat_history", {"user_id": "again"})["user_id"] == "again"
     a.commit()

@@ -51,6 +51,7 @@ DECLARE
     v_max bigint;
     v_taken text;
     v_race boolean;
+    v_citus boolean;
     v_tries integer := 0;
     v_attempts integer := 0;
 BEGIN
@@ -129,6 +130,7 @@ BEGIN
                                     ELSE 'The column is an identity column defined as GENERATED ALWAYS.' END,
                       HINT = 'Remove it from data: the database computes its value.';
         END IF;
+        v_citus := (idsql._citus_table(_insert_with_retry.tbl)).kind IS NOT NULL;
         FOR v_oldest IN
             SELECT p.name FROM pg_prepared_statements AS p
              WHERE p.name LIKE 'idsql\_insert\_%'
@@ -138,14 +140,29 @@ BEGIN
             EXECUTE format('DEALLOCATE %I', v_oldest);
         END LOOP;
         -- OVERRIDING SYSTEM VALUE lets the ID into a GENERATED ALWAYS identity column, and is only
-        -- written then, so that PostgreSQL itself refuses any other such column.
-        EXECUTE format(
-            'PREPARE %1$I (jsonb) AS INSERT INTO %2$s AS t (%3$I%4$s)%5$s'
-            ' SELECT idsql._take_table_id(%6$L, (SELECT max(%3$I) FROM %2$s))%7$s'
-            ' FROM jsonb_populate_record(NULL::%2$s, $1) AS r'
-            ' ON CONFLICT (%3$I) DO NOTHING RETURNING to_jsonb(t.*)',
-            v_stmt, _insert_with_retry.tbl, v_column, coalesce(v_columns, ''),
-            CASE WHEN v_always THEN ' OVERRIDING SYSTEM VALUE' ELSE '' END, v_seq, coalesce(v_values, ''));
+        -- written then, so that PostgreSQL itself refuses any other such column. The ID is taken
+        -- as next_id takes it: the sequence's value, moved on only if a row is at or above it.
+        IF NOT v_citus THEN
+            EXECUTE format(
+                'PREPARE %1$I (jsonb) AS INSERT INTO %2$s AS t (%3$I%4$s)%5$s'
+                ' SELECT CASE WHEN m.id IS NULL THEN n.v ELSE idsql._take_table_id(%6$L, m.id) END%7$s'
+                ' FROM (SELECT nextval(%6$L) AS v) AS n,'
+                ' LATERAL (SELECT max(%3$I) AS id FROM %2$s WHERE %3$I >= n.v) AS m,'
+                ' jsonb_populate_record(NULL::%2$s, $1) AS r'
+                ' ON CONFLICT (%3$I) DO NOTHING RETURNING to_jsonb(t.*)',
+                v_stmt, _insert_with_retry.tbl, v_column, coalesce(v_columns, ''),
+                CASE WHEN v_always THEN ' OVERRIDING SYSTEM VALUE' ELSE '' END, v_seq, coalesce(v_values, ''));
+        ELSE
+            -- Citus cannot push a lateral subquery over its table down to the shards: there the
+            -- unbounded max(id), one query of every shard.
+            EXECUTE format(
+                'PREPARE %1$I (jsonb) AS INSERT INTO %2$s AS t (%3$I%4$s)%5$s'
+                ' SELECT idsql._take_table_id(%6$L, (SELECT max(%3$I) FROM %2$s))%7$s'
+                ' FROM jsonb_populate_record(NULL::%2$s, $1) AS r'
+                ' ON CONFLICT (%3$I) DO NOTHING RETURNING to_jsonb(t.*)',
+                v_stmt, _insert_with_retry.tbl, v_column, coalesce(v_columns, ''),
+                CASE WHEN v_always THEN ' OVERRIDING SYSTEM VALUE' ELSE '' END, v_seq, coalesce(v_values, ''));
+        END IF;
     END IF;
 
     v_execute := format('EXECUTE %I (%L)', v_stmt, _insert_with_retry.data);

@@ -11,11 +11,12 @@ AS $$
  * nextval() on the table's sequence: concurrent callers never wait for each
  * other, no ID is issued twice (a sequence is not rolled back, and it is
  * WAL-logged ahead of the values it hands out, so a crash cannot reissue
- * one), and a rollback leaves a hole, as in any serial column. max(id) (an
- * index lookup) moves the sequence past any row inserted with an explicit ID
- * since, forward only (_take_table_id), so a manual insert of 100 makes the
- * next ID 101. Rows other transactions have not committed yet are invisible
- * to max(); insert_with_retry handles those.
+ * one), and a rollback leaves a hole, as in any serial column. A row at or
+ * above the value (an index lookup, max(id) from the value up) moves the
+ * sequence past every row inserted with an explicit ID since, forward only
+ * (_take_table_id), so a manual insert of 100 makes the next ID 101. Rows
+ * other transactions have not committed yet are invisible to max();
+ * insert_with_retry handles those.
  *
  * The query is prepared once per session and table (a statement named
  * idsql_next_<md5>, see insert_with_retry), so a call plans nothing.
@@ -41,8 +42,20 @@ BEGIN
 
     v_stmt := 'idsql_next_' || md5(jsonb_build_array(next_id.tbl::oid, next_id.tbl::text, v_column, v_seq::text)::text);
     IF NOT EXISTS (SELECT FROM pg_prepared_statements AS p WHERE p.name = v_stmt) THEN
-        EXECUTE format('PREPARE %I AS SELECT idsql._take_table_id(%L, (SELECT max(%I) FROM %s))',
-                       v_stmt, v_seq, v_column, next_id.tbl);
+        IF (idsql._citus_table(next_id.tbl)).kind IS NULL THEN
+            -- The value first, then the largest ID at or above it: the index scan reads the few
+            -- entries above the bound instead of the table's last index page. A NULL (the usual
+            -- case) means no row has overtaken the sequence and the value stands.
+            EXECUTE format('PREPARE %I AS SELECT CASE WHEN m.id IS NULL THEN n.v ELSE idsql._take_table_id(%L, m.id) END'
+                           ' FROM (SELECT nextval(%L) AS v) AS n,'
+                           ' LATERAL (SELECT max(%I) AS id FROM %s WHERE %I >= n.v) AS m',
+                           v_stmt, v_seq, v_seq, v_column, next_id.tbl, v_column);
+        ELSE
+            -- Citus cannot push a lateral subquery over its table down to the shards: the
+            -- unbounded max(id) there, one query of every shard.
+            EXECUTE format('PREPARE %I AS SELECT idsql._take_table_id(%L, (SELECT max(%I) FROM %s))',
+                           v_stmt, v_seq, v_column, next_id.tbl);
+        END IF;
     END IF;
     EXECUTE format('EXECUTE %I', v_stmt) INTO v_next;
     RETURN v_next;
