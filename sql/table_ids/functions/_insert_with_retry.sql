@@ -130,7 +130,9 @@ BEGIN
                                     ELSE 'The column is an identity column defined as GENERATED ALWAYS.' END,
                       HINT = 'Remove it from data: the database computes its value.';
         END IF;
-        v_citus := (idsql._citus_table(_insert_with_retry.tbl)).kind IS NOT NULL;
+        -- Loaded Citus (citus.version is its setting) may distribute any table at any time, as
+        -- well after this statement is prepared; see below.
+        v_citus := current_setting('citus.version', true) IS NOT NULL;
         FOR v_oldest IN
             SELECT p.name FROM pg_prepared_statements AS p
              WHERE p.name LIKE 'idsql\_insert\_%'
@@ -153,8 +155,8 @@ BEGIN
                 v_stmt, _insert_with_retry.tbl, v_column, coalesce(v_columns, ''),
                 CASE WHEN v_always THEN ' OVERRIDING SYSTEM VALUE' ELSE '' END, v_seq, coalesce(v_values, ''));
         ELSE
-            -- Citus cannot push a lateral subquery over its table down to the shards: there the
-            -- unbounded max(id), one query of every shard.
+            -- Citus cannot push a lateral subquery over a distributed table down to the shards:
+            -- there the unbounded max(id), one query of every shard.
             EXECUTE format(
                 'PREPARE %1$I (jsonb) AS INSERT INTO %2$s AS t (%3$I%4$s)%5$s'
                 ' SELECT idsql._take_table_id(%6$L, (SELECT max(%3$I) FROM %2$s))%7$s'

@@ -42,7 +42,9 @@ BEGIN
 
     v_stmt := 'idsql_next_' || md5(jsonb_build_array(next_id.tbl::oid, next_id.tbl::text, v_column, v_seq::text)::text);
     IF NOT EXISTS (SELECT FROM pg_prepared_statements AS p WHERE p.name = v_stmt) THEN
-        IF (idsql._citus_table(next_id.tbl)).kind IS NULL THEN
+        -- citus.version exists where Citus is loaded: there any table may be distributed at any
+        -- time, even after this session prepared the statement, which Citus then cannot run.
+        IF current_setting('citus.version', true) IS NULL THEN
             -- The value first, then the largest ID at or above it: the index scan reads the few
             -- entries above the bound instead of the table's last index page. A NULL (the usual
             -- case) means no row has overtaken the sequence and the value stands.
@@ -51,8 +53,8 @@ BEGIN
                            ' LATERAL (SELECT max(%I) AS id FROM %s WHERE %I >= n.v) AS m',
                            v_stmt, v_seq, v_seq, v_column, next_id.tbl, v_column);
         ELSE
-            -- Citus cannot push a lateral subquery over its table down to the shards: the
-            -- unbounded max(id) there, one query of every shard.
+            -- Citus cannot push a lateral subquery over a distributed table down to the shards:
+            -- the unbounded max(id) there, one query of every shard.
             EXECUTE format('PREPARE %I AS SELECT idsql._take_table_id(%L, (SELECT max(%I) FROM %s))',
                            v_stmt, v_seq, v_column, next_id.tbl);
         END IF;

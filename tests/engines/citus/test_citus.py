@@ -246,6 +246,20 @@ def test_table_ids_on_the_coordinator(coord: psycopg.Connection[Any], table: Cal
     assert coord.execute(f"SELECT count(*), count(DISTINCT id) FROM {t}").fetchone() == (5, 5)
 
 
+def test_table_ids_keep_working_when_the_table_is_distributed_later(
+    coord: psycopg.Connection[Any], table: Callable[[str], str]
+) -> None:
+    """A session prepared next_id and insert_with_retry for a plain table, which is then distributed."""
+    t = table("tidlater")
+    coord.execute(f"CREATE TABLE {t} (id bigint PRIMARY KEY, v text)")
+    assert pyidsql.next_id(coord, t) == 1
+    assert pyidsql.insert_with_retry(coord, t, {"v": "a"})["id"] == 2
+    coord.execute(f"SELECT create_distributed_table('{t}', 'id')")
+    assert pyidsql.next_id(coord, t) == 3
+    coord.execute(f"INSERT INTO {t} VALUES (4, 'explicit')")
+    assert pyidsql.insert_with_retry(coord, t, {"v": "b"})["id"] == 5
+
+
 # --- state versions ---------------------------------------------------------------------------
 
 
