@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 
 import pyidsql
@@ -250,19 +249,19 @@ def _growth(server: Server, opts: Options, log: Callable[[str], None]) -> list[C
         log(f"growth: {bulk.label} vs {bare.label}")
         vacuum(server)
         s_bulk, s_bare = interleave(server, [bulk, bare], opts.rounds, log=log)
-        calls = "calls per round: " + ", ".join(f"{s.transactions:,}" for s in s_bulk)
+        m_bulk = Measure.of(
+            bulk, s_bulk, "IDs/s", "calls per round: " + ", ".join(f"{s.transactions:,}" for s in s_bulk)
+        )
+        m_bare = Measure.of(
+            bare, s_bare, "IDs/s", "statements per round: " + ", ".join(f"{s.transactions:,}" for s in s_bare)
+        )
         comparisons.append(
             Comparison(
                 f"growth: `bulk_generate_ids('INV', {n:,})` vs bare formatting (no target)",
-                Measure.of(bulk, s_bulk, "IDs/s", calls),
-                Measure.of(
-                    bare, s_bare, "IDs/s", "statements per round: " + ", ".join(f"{s.transactions:,}" for s in s_bare)
-                ),
+                m_bulk,
+                m_bare,
                 0.0,
-                note=(
-                    f"Growth, {n:,} IDs a call: bulk {_us(statistics.median(s.per_second for s in s_bulk))}, "
-                    f"bare {_us(statistics.median(s.per_second for s in s_bare))}."
-                ),
+                note=f"Growth, {n:,} IDs a call: bulk {_us(m_bulk.median)}, bare {_us(m_bare.median)}.",
             )
         )
     return comparisons

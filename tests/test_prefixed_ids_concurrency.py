@@ -19,13 +19,25 @@ import pyidsql
 Connect = Callable[..., psycopg.Connection[Any]]
 
 
-def wait_until_blocked(monitor: psycopg.Connection[Any], waiter: psycopg.Connection[Any], holder_pid: int) -> None:
-    """Return once *waiter*'s backend waits on a lock held by *holder_pid* (bounded poll, not a sleep-and-hope)."""
+def wait_until_blocked(
+    monitor: psycopg.Connection[Any],
+    waiter: psycopg.Connection[Any],
+    holder_pid: int,
+    call: Future[Any] | None = None,
+) -> None:
+    """Return once *waiter*'s backend waits on a lock held by *holder_pid* (bounded poll, not a sleep-and-hope).
+
+    *call*, the waiter's call running in a thread, fails the wait as soon as it has ended instead
+    (with its own error, if it raised one): it cannot be waiting any more.
+    """
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         row = monitor.execute("SELECT pg_blocking_pids(%s)", (waiter.info.backend_pid,)).fetchone()
         if row and holder_pid in row[0]:
             return
+        if call is not None and call.done():
+            call.result()
+            raise AssertionError("the second caller returned before it waited for the first")
         time.sleep(0.01)
     raise AssertionError("the second caller never waited for the first")
 

@@ -57,11 +57,6 @@ def _ids(conn: Conn) -> list[tuple[int, str]]:
     return conn.execute("SELECT id, user_id FROM chat_history ORDER BY id").fetchall()  # type: ignore[return-value]
 
 
-def _blocking_pids(monitor: Conn, waiter: Conn) -> list[int]:
-    row = monitor.execute("SELECT pg_blocking_pids(%s)", (waiter.info.backend_pid,)).fetchone()
-    return row[0] if row else []  # type: ignore[no-any-return]
-
-
 def _conflicts(conn: Conn) -> int:
     row = conn.execute("SELECT conflicts FROM idsql.table_counter WHERE table_name = 'chat_history'::regclass")
     return int(row.fetchone()[0])  # type: ignore[index]
@@ -182,14 +177,8 @@ def test_insert_with_retry_loses_more_races_in_a_row_than_it_has_attempts(connec
     a = connect()
     with ThreadPoolExecutor(1) as pool:
         result = pool.submit(pyidsql.insert_with_retry, a, "chat_history", {"user_id": "a"})
-        for n, holder in enumerate(holders):
-            deadline = time.monotonic() + 30
-            while holder.info.backend_pid not in _blocking_pids(monitor, a):
-                if result.done():
-                    result.result()  # raises what a gave up with
-                    raise AssertionError(f"a inserted before it waited for holder {n}")
-                assert time.monotonic() < deadline, f"a never waited for holder {n}"
-                time.sleep(0.01)
+        for holder in holders:
+            wait_until_blocked(monitor, a, holder.info.backend_pid, result)  # raises what a gave up with
             holder.commit()
         row = result.result(timeout=30)
     a.commit()
