@@ -7,7 +7,7 @@ commits. Async twins live in :mod:`pyidsql.aio`.
 
 from __future__ import annotations
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 from pyidsql import errors
 from pyidsql.errors import IdsqlError
 from pyidsql.negotiation import (
@@ -62,6 +62,7 @@ from pyidsql.state_versions import (
     RowVersion,
     changes_between,
     children_as_of,
+    children_as_of_time,
     disable_state_version,
     enable_state_version,
     prune_history,
@@ -94,6 +95,7 @@ __all__ = [
     "bulk_generate_ids",
     "changes_between",
     "children_as_of",
+    "children_as_of_time",
     "claim_sync_batch",
     "complete_sync",
     "configure_prefix",

@@ -195,8 +195,9 @@ def tle_available(conn: psycopg.Connection[Any]) -> bool:
 def install_tle(conn: psycopg.Connection[Any]) -> str:
     """Register idsql's scripts with pg_tle, then create or update the extension; return the version.
 
-    Registers the first release's install script and every upgrade step that pg_tle does not
-    have yet (``pgtle.install_extension``, ``pgtle.install_update_path``), makes this version the
+    Registers the first release's install script, every upgrade step and this version's install
+    script that pg_tle does not have yet (``pgtle.install_extension``, ``pgtle.install_update_path``,
+    ``pgtle.install_extension_version_sql``), makes this version the
     default (``pgtle.set_default_version``), and runs ``CREATE EXTENSION idsql SCHEMA idsql`` (the
     schema created first, outside the extension, as a restore does) or ``ALTER EXTENSION idsql
     UPDATE``. Same transaction rules as :func:`install`.
@@ -243,6 +244,26 @@ def install_tle(conn: psycopg.Connection[Any]) -> str:
                         _release.extension_script(_release.step_script(source, target), install=False),
                     ),
                 )
+        # The head's own install script as well: pg_tle (1.5.3 at least) records the extension's
+        # dependencies on the scripts of its default version's path, but for a path of several
+        # steps looks up the later ones under the wrong names and records none for them. pg_dump
+        # then writes those steps after CREATE EXTENSION, and the restore fails. With the head's
+        # install script the path is that one script (set_default_version records it, also for an
+        # install that was upgraded). Kept when pg_tle lacks the call (before 1.0.4).
+        head_script = f'pgtle."{_release.EXTENSION}--{__version__}.sql"()'
+        if len(chain) > 1 and conn.execute(
+            "SELECT pg_catalog.to_regprocedure('pgtle.install_extension_version_sql(text,text,text)') IS NOT NULL"
+            " AND pg_catalog.to_regprocedure(%s) IS NULL",
+            (head_script,),
+        ).fetchone() == (True,):
+            conn.execute(
+                "SELECT pgtle.install_extension_version_sql(%s, %s, %s)",
+                (
+                    _release.EXTENSION,
+                    __version__,
+                    _release.extension_script(_release.install_script(__version__), install=True),
+                ),
+            )
         conn.execute("SELECT pgtle.set_default_version(%s, %s)", (_release.EXTENSION, __version__))
         if _extension_version(conn) is None:
             conn.execute("CREATE SCHEMA IF NOT EXISTS idsql")

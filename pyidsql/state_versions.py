@@ -69,13 +69,19 @@ def disable_state_version(table: str) -> Steps[None]:
 
 
 @wrapper
-def row_history(table: str, key: dict[str, Any]) -> Steps[list[RowVersion]]:
-    """Return every committed version of one row, oldest first (``idsql.row_history``)."""
-    query = (
-        "SELECT state_version, root_version, operation, row_data, changed_at"
-        " FROM idsql.row_history(%s::regclass, %s::jsonb)"
-    )
-    return [RowVersion(*row) for row in (yield from rows(query, (table, Jsonb(key))))]
+def row_history(table: str, key: dict[str, Any], as_of: datetime | None = None) -> Steps[list[RowVersion]]:
+    """Return every committed version of one row, oldest first (``idsql.row_history``).
+
+    With *as_of*, only the versions up to that time: the last is the row as it was then.
+    """
+    columns = "SELECT state_version, root_version, operation, row_data, changed_at"
+    if as_of is None:
+        query = f"{columns} FROM idsql.row_history(%s::regclass, %s::jsonb)"
+        params: tuple[Any, ...] = (table, Jsonb(key))
+    else:
+        query = f"{columns} FROM idsql.row_history(%s::regclass, %s::jsonb, %s::timestamptz)"
+        params = (table, Jsonb(key), as_of)
+    return [RowVersion(*row) for row in (yield from rows(query, params))]
 
 
 @wrapper
@@ -83,6 +89,17 @@ def children_as_of(table: str, parent_key: dict[str, Any], parent_version: int) 
     """Return the rows of *table* under a parent as they were at *parent_version* (``idsql.children_as_of``)."""
     query = "SELECT idsql.children_as_of(%s::regclass, %s::jsonb, %s)"
     return [row[0] for row in (yield from rows(query, (table, Jsonb(parent_key), parent_version)))]
+
+
+@wrapper
+def children_as_of_time(table: str, parent_key: dict[str, Any], as_of: datetime) -> Steps[list[dict[str, Any]]]:
+    """Return the rows of *table* under a parent as they were at a time (``idsql.children_as_of_time``).
+
+    The answer is the parent's children at one of its versions: the last before the first
+    transaction that began after *as_of*.
+    """
+    query = "SELECT idsql.children_as_of_time(%s::regclass, %s::jsonb, %s::timestamptz)"
+    return [row[0] for row in (yield from rows(query, (table, Jsonb(parent_key), as_of)))]
 
 
 @wrapper

@@ -133,7 +133,7 @@ def test_the_heads_scripts_are_built_from_sql(tmp_path: Path) -> None:
     try:
         source.write_text(original + "-- changed once, in its source\n")
         assert "-- changed once, in its source" in _release.install_script()
-        assert "-- changed once, in its source" in _release.step_script(FIRST, __version__)
+        assert "-- changed once, in its source" in _release.step_script(_release.versions()[-2], __version__)
     finally:
         source.write_text(original)
     assert not _release.install_file(__version__).exists()
@@ -215,7 +215,7 @@ def test_drift_cli_upgrade(databases: Any, head_snapshot: dict[str, list[tuple[A
 
 
 def test_drift_alembic(databases: Any, head_snapshot: dict[str, list[tuple[Any, ...]]]) -> None:
-    straight, stepwise, downgraded, first = databases(), databases(), databases(), databases()
+    straight, stepwise = databases(), databases()
     pyidsql.alembic.upgrade(straight)
     pyidsql.alembic.upgrade(stepwise, "idsql_0001")
     assert _status(stepwise).version == FIRST
@@ -224,11 +224,15 @@ def test_drift_alembic(databases: Any, head_snapshot: dict[str, list[tuple[Any, 
         assert _status(dsn).channel == "alembic"
         assert_same(snapshot(dsn), head_snapshot)
 
-    # The downgrade of the step gives back the catalog of the first release.
-    pyidsql.alembic.upgrade(downgraded)
-    pyidsql.alembic.downgrade(downgraded, "idsql_0001")
-    _execute(first, _release.install_script(FIRST))
-    assert_same(snapshot(downgraded), snapshot(first))
+    # The downgrade of each step gives back the catalog of the release before it: from the head
+    # to every earlier revision (idsql_0001 installs the first release, each next one steps up).
+    for number, version in enumerate(_release.versions()[:-1], 1):
+        downgraded, fresh = databases(), databases()
+        pyidsql.alembic.upgrade(downgraded)
+        pyidsql.alembic.downgrade(downgraded, f"idsql_{number:04d}")
+        assert _status(downgraded).version == version
+        _execute(fresh, _release.install_script(version))
+        assert_same(snapshot(downgraded), snapshot(fresh))
 
 
 TRACKED = """

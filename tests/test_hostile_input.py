@@ -19,6 +19,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 import psycopg
@@ -144,6 +145,12 @@ ID = st.one_of(KNOWN_ID, KNOWN_ID, IDS, HOSTILE, ANY_TEXT)
 INT = st.one_of(st.integers(-3, 40), st.sampled_from([2**31 - 1, -(2**31), 10_000_001]))
 BIGINT = st.one_of(st.integers(-3, 40), st.sampled_from([2**63 - 1, -(2**63), 2**31]))
 BOOL = st.booleans()
+TIMESTAMP = st.one_of(
+    st.datetimes(timezones=st.just(UTC)),
+    st.sampled_from(["infinity", "-infinity", "now", "epoch", "2026-12-07 10:00 Europe/Paris"]),
+    HOSTILE,
+    ANY_TEXT,
+)
 SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False), ID)
 JSON = st.recursive(
     SCALAR,
@@ -240,8 +247,14 @@ STRATEGIES: dict[str, dict[str, tuple[str, st.SearchStrategy[Any]]]] = {
     "idsql.disable_state_version(regclass)": {"tbl": ("regclass", TABLE)},
     "idsql.grant_access(regrole,boolean)": {"grantee": ("regrole", ROLE), "admin": ("boolean", BOOL)},
     "idsql.row_history(regclass,jsonb)": {"tbl": ("regclass", TABLE), "key": ("jsonb", KEY)},
+    "idsql.row_history(regclass,jsonb,timestamp with time zone)": {
+        "tbl": ("regclass", TABLE), "key": ("jsonb", KEY), "as_of": ("timestamptz", TIMESTAMP),
+    },
     "idsql.children_as_of(regclass,jsonb,bigint)": {
         "tbl": ("regclass", TABLE), "parent_key": ("jsonb", KEY), "parent_version": ("bigint", BIGINT),
+    },
+    "idsql.children_as_of_time(regclass,jsonb,timestamp with time zone)": {
+        "tbl": ("regclass", TABLE), "parent_key": ("jsonb", KEY), "as_of": ("timestamptz", TIMESTAMP),
     },
     "idsql.changes_between(regclass,jsonb,bigint,bigint)": {
         "root": ("regclass", TABLE), "root_key": ("jsonb", KEY),
@@ -270,6 +283,7 @@ STRATEGIES: dict[str, dict[str, tuple[str, st.SearchStrategy[Any]]]] = {
 READ_ONLY = {
     "format_id", "parse_id", "is_valid_id", "increment_id", "normalize_id", "current_id", "prefix_stats",
     "id_health_check", "is_temp_id", "resolve_id", "plan_replace_id", "row_history", "children_as_of",
+    "children_as_of_time",
     "changes_between", "sequence_report",
 }  # fmt: skip
 

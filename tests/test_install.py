@@ -415,11 +415,11 @@ def test_alembic_first_revision_of_an_app_as_the_docs_say(config: str, empty_dsn
     assert "add a column" in second.read_text()
     assert sorted(p.name for p in package.glob("*.py")) == ours  # nothing landed in pyidsql's package
     heads = alembic("alembic heads")
-    assert "(app) (head)" in heads and "idsql_0002 (idsql) (head)" in heads
+    assert "(app) (head)" in heads and "idsql_0003 (idsql) (head)" in heads
     alembic("alembic upgrade heads")
     app_head = re.search(r"^revision: str = '(\w+)'$", second.read_text(), re.M)
     assert app_head
-    assert _version_rows(empty_dsn, "alembic_version") == {app_head.group(1), "idsql_0002"}
+    assert _version_rows(empty_dsn, "alembic_version") == {app_head.group(1), "idsql_0003"}
     assert (_status(empty_dsn).version, _status(empty_dsn).channel) == (__version__, "alembic")
 
 
@@ -430,7 +430,7 @@ def test_alembic_heads_lists_the_idsql_branch(form: str, empty_dsn: str, tmp_pat
     alembic_app = AlembicApp(tmp_path / "app", empty_dsn, location)
     heads = alembic_app("heads")
     assert "app_0002 (app) (head)" in heads
-    assert "idsql_0002 (idsql) (head)" in heads
+    assert "idsql_0003 (idsql) (head)" in heads
     # The usual "multiple heads" messages, as the docs describe them.
     single = alembic_app.run("upgrade", "head")
     assert single.returncode != 0
@@ -447,17 +447,17 @@ def test_alembic_upgrade_heads_installs_idsql_beside_the_app(alembic_app: Alembi
     # Two independent heads side by side in the application's version table.
     alembic_app("upgrade", "idsql@head")
     alembic_app("upgrade", "app_0001")
-    assert _version_rows(dsn, "alembic_version") == {"idsql_0002", "app_0001"}
+    assert _version_rows(dsn, "alembic_version") == {"idsql_0003", "app_0001"}
     st = _status(dsn)
     assert (st.version, st.channel) == (__version__, "alembic")
 
-    # app_0002 depends on idsql (the label: its root, idsql_0001), which idsql_0002 already
+    # app_0002 depends on idsql (the label: its root, idsql_0001), which idsql_0003 already
     # follows: both stay heads in the table.
     alembic_app("upgrade", "heads")
-    assert _version_rows(dsn, "alembic_version") == {"app_0002", "idsql_0002"}
+    assert _version_rows(dsn, "alembic_version") == {"app_0002", "idsql_0003"}
     current = alembic_app("current")
     assert "app_0002 (head)" in current
-    assert "idsql_0002 (head)" in current
+    assert "idsql_0003 (head)" in current
     assert _query(dsn, "SELECT version, channel FROM app_idsql") == [(__version__, "alembic")]
     # The application's own project never creates pyidsql's separate version table.
     assert _version_rows(dsn, pyidsql.alembic.VERSION_TABLE) is None
@@ -479,7 +479,7 @@ def test_alembic_downgrade_idsql_base_and_upgrade_again(alembic_app: AlembicApp)
     assert _query(dsn, "SELECT to_regclass('app_idsql') IS NULL, to_regclass('app_item') IS NOT NULL") == [(True, True)]
 
     alembic_app("upgrade", "heads")
-    assert _version_rows(dsn, "alembic_version") == {"app_0002", "idsql_0002"}
+    assert _version_rows(dsn, "alembic_version") == {"app_0002", "idsql_0003"}
     st = _status(dsn)
     assert (st.version, st.channel) == (__version__, "alembic")
 
@@ -494,7 +494,7 @@ def test_alembic_downgrade_refuses_while_user_objects_depend(alembic_app: Alembi
     assert "DowngradeRefused" in result.stderr
     assert "default value for column n of table t_user" in result.stderr
     # The whole downgrade rolled back, app_0002 included.
-    assert _version_rows(dsn, "alembic_version") == {"app_0002", "idsql_0002"}
+    assert _version_rows(dsn, "alembic_version") == {"app_0002", "idsql_0003"}
     assert _schema_exists(dsn)
 
 
@@ -503,13 +503,13 @@ def test_alembic_downgrade_refuses_while_user_objects_depend(alembic_app: Alembi
 
 def test_alembic_upgrade_own_environment_uses_its_own_version_table(empty_dsn: str) -> None:
     pyidsql.alembic.upgrade(empty_dsn)
-    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0002"}
+    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0003"}
     assert _version_rows(empty_dsn, "alembic_version") is None
     st = _status(empty_dsn)
     assert (st.version, st.channel) == (__version__, "alembic")
 
     pyidsql.alembic.upgrade(empty_dsn)  # nothing left to do
-    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0002"}
+    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0003"}
 
     pyidsql.alembic.downgrade(empty_dsn)
     assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == set()
@@ -521,7 +521,7 @@ def test_alembic_own_environment_lives_beside_an_app_history(empty_dsn: str, tmp
     app = AlembicApp(tmp_path / "app", empty_dsn, "pyidsql:migrations/versions")
     app("upgrade", "app@head")  # replays idsql_0001 in the app's history: it leaves the newer install alone
     assert _version_rows(empty_dsn, "alembic_version") == {"app_0002"}
-    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0002"}
+    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0003"}
     assert _query(empty_dsn, "SELECT count(*) FROM idsql.installation") == [(1,)]
 
 
@@ -536,7 +536,7 @@ def test_alembic_downgrade_own_environment_refuses_while_user_objects_depend(dsn
     assert info.value.dependents == ["default value for column n of table t_user"]
     assert isinstance(info.value, pyidsql.install.UninstallRefused)
     assert _schema_exists(dsn)
-    assert _version_rows(dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0002"}
+    assert _version_rows(dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0003"}
 
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("DROP TABLE t_user")
@@ -589,13 +589,13 @@ def test_alembic_offline_sql_runs_in_psql(
     pyidsql.alembic.upgrade(None, sql=True)
     up = tmp_path / "up.sql"
     up.write_text(capsys.readouterr().out)
-    pyidsql.alembic.downgrade(None, "idsql_0002:base", sql=True)
+    pyidsql.alembic.downgrade(None, "idsql_0003:base", sql=True)
     down = tmp_path / "down.sql"
     down.write_text(capsys.readouterr().out)
 
     result = _run_psql(psql, empty_dsn, up)
     assert result.returncode == 0, result.stderr
-    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0002"}
+    assert _version_rows(empty_dsn, pyidsql.alembic.VERSION_TABLE) == {"idsql_0003"}
     assert _status(empty_dsn).channel == "alembic"
 
     with psycopg.connect(empty_dsn, autocommit=True) as c:

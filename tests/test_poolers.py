@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,8 @@ STEPS: list[tuple[str, Callable[[Any, Any, Raw], Any]]] = [
     ("(rows)", lambda m, c, raw: raw("UPDATE entity SET name = 'b'")),
     ("row_history", lambda m, c, raw: m.row_history(c, "chat_session", SESSION)),
     ("children_as_of", lambda m, c, raw: m.children_as_of(c, "entity", SESSION, 2)),
+    ("children_as_of_time", lambda m, c, raw: m.children_as_of_time(c, "entity", SESSION, datetime.now(UTC))),
+    ("row_history", lambda m, c, raw: m.row_history(c, "entity", {"entity_id": "E"}, as_of=datetime.now(UTC))),
     ("changes_between", lambda m, c, raw: m.changes_between(c, "chat_session", SESSION, 1, 2)),
     ("rollback_to_version", lambda m, c, raw: m.rollback_to_version(c, "chat_session", SESSION, 1)),
     ("prune_history", lambda m, c, raw: m.prune_history(c, "chat_session", 10)),

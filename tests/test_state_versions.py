@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -553,6 +554,136 @@ def test_row_history_records_deletes_and_leaves_out_moves(db: psycopg.Connection
     assert pyidsql.row_history(db, "entity", {"entity_id": "nobody"}) == []
 
 
+def test_children_as_of_time_and_row_history_answer_with_one_version_of_the_parent(connect: Connect) -> None:
+    # A transaction that began before the time asked about, but counted for the session only after
+    # one that began after it, committed after that time too: neither is in. Both sessions' reads
+    # cut at the same version, so the session and its entities agree.
+    c = connect(autocommit=True)
+    _setup(c)
+    c.execute(
+        "CREATE TABLE session_note (note_id text PRIMARY KEY, session_id text NOT NULL REFERENCES chat_session);"
+        " SELECT idsql.enable_state_version('session_note', version_column => NULL, parent => 'chat_session')"
+    )
+    c.execute("INSERT INTO chat_session (session_id) VALUES ('S')")
+    c.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('A', 'S', 'Alice')")  # session 2
+    before_anything = pyidsql.row_history(c, "chat_session", S)[0].changed_at - timedelta(microseconds=1)
+
+    early = connect()
+    early.execute("SELECT 1")  # its transaction begins here
+    at = _now(c)
+    # Only the session's own history sees this change: the entities have none of it.
+    c.execute("INSERT INTO session_note VALUES ('n', 'S')")  # session 3
+    early.execute("UPDATE entity SET name = 'Ann' WHERE entity_id = 'A'")  # session 4
+    early.commit()
+    assert _session(c, "S") == 4
+
+    assert [e["name"] for e in pyidsql.children_as_of_time(c, "entity", S, at)] == ["Alice"]
+    assert pyidsql.children_as_of_time(c, "entity", S, at) == pyidsql.children_as_of(c, "entity", S, 2)
+    assert [h.state_version for h in pyidsql.row_history(c, "chat_session", S, as_of=at)] == [1, 2]
+    # The same through a transaction that began earlier, changing an entity itself.
+    early.execute("SELECT 1")
+    at = _now(c)
+    c.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('B', 'S', 'Bob')")  # session 5
+    early.execute("UPDATE entity SET name = 'Anna' WHERE entity_id = 'A'")  # session 6
+    early.commit()
+    assert [e["name"] for e in pyidsql.children_as_of_time(c, "entity", S, at)] == ["Ann"]
+    assert [h.state_version for h in pyidsql.row_history(c, "chat_session", S, as_of=at)] == [1, 2, 3, 4]
+    # Now, everything; before anything, nothing (and before the row, no version of it).
+    now = _now(c)
+    assert [e["name"] for e in pyidsql.children_as_of_time(c, "entity", S, now)] == ["Anna", "Bob"]
+    assert pyidsql.row_history(c, "entity", {"entity_id": "A"}, as_of=now) == pyidsql.row_history(
+        c, "entity", {"entity_id": "A"}
+    )
+    assert pyidsql.children_as_of_time(c, "entity", S, before_anything) == []
+    assert pyidsql.row_history(c, "chat_session", S, as_of=before_anything) == []
+    # The attributes under an entity answer by the entity's versions the same way.
+    c.execute("INSERT INTO entity_attribute (attribute_id, entity_id, value) VALUES ('x', 'A', '1')")
+    at = _now(c)
+    c.execute("UPDATE entity_attribute SET value = '2'")
+    assert [a["value"] for a in pyidsql.children_as_of_time(c, "entity_attribute", {"entity_id": "A"}, at)] == ["1"]
+
+
+def test_children_as_of_time_under_a_parent_without_history_or_with_its_history_started_late(connect: Connect) -> None:
+    # Without the parent's history, the cut comes from the entries of the table read; once the
+    # parent keeps history, from its entries where they cover the time asked about, and from the
+    # table read again for a time before they start.
+    c = connect(autocommit=True)
+    c.execute(
+        "CREATE TABLE folder (folder_id text PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1);"
+        " CREATE TABLE doc (doc_id text PRIMARY KEY, folder_id text NOT NULL REFERENCES folder, body text,"
+        "                   state_version bigint NOT NULL DEFAULT 1);"
+        " SELECT idsql.enable_state_version('folder');"
+        " SELECT idsql.enable_state_version('doc', parent => 'folder', history => true);"
+        " INSERT INTO folder VALUES ('F'); INSERT INTO doc VALUES ('a', 'F', 'a1')"  # one transaction: folder 1
+    )
+    f = {"folder_id": "F"}
+    early = connect()
+    early.execute("SELECT 1")
+    at = _now(c)
+    c.execute("INSERT INTO doc VALUES ('b', 'F', 'b1')")  # folder 2, began after at
+    early.execute("UPDATE doc SET body = 'a2' WHERE doc_id = 'a'")  # folder 3, began before
+    early.commit()
+    assert pyidsql.children_as_of_time(c, "doc", f, at) == pyidsql.children_as_of(c, "doc", f, 1)
+    assert [d["body"] for d in pyidsql.children_as_of_time(c, "doc", f, at)] == ["a1"]
+
+    pyidsql.enable_state_version(c, "folder", history=True)  # its history starts at version 3
+    c.execute("UPDATE doc SET body = 'b2' WHERE doc_id = 'b'")  # folder 4
+    later = _now(c)
+    c.execute("UPDATE doc SET body = 'a3' WHERE doc_id = 'a'")  # folder 5
+    assert [h.operation for h in pyidsql.row_history(c, "folder", f)] == ["BASELINE", "UPDATE", "UPDATE"]
+    assert pyidsql.children_as_of_time(c, "doc", f, later) == pyidsql.children_as_of(c, "doc", f, 4)
+    assert pyidsql.children_as_of_time(c, "doc", f, at) == pyidsql.children_as_of(c, "doc", f, 1)
+
+
+def test_children_as_of_time_and_row_history_refuse_bad_input(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    now = _now(db)
+    with pytest.raises(psycopg.errors.NullValueNotAllowed, match="as_of is NULL"):
+        db.execute("SELECT idsql.children_as_of_time('entity', '{\"session_id\": \"S\"}', NULL)")
+    with pytest.raises(psycopg.errors.NullValueNotAllowed, match="parent_key is NULL"):
+        db.execute("SELECT idsql.children_as_of_time('entity', NULL, now())")
+    with pytest.raises(psycopg.errors.NullValueNotAllowed, match="as_of is NULL") as null:
+        db.execute("SELECT * FROM idsql.row_history('entity', '{\"entity_id\": \"A\"}', NULL)")
+    assert null.value.diag.message_hint and "row_history(tbl, key)" in null.value.diag.message_hint
+    with pytest.raises(psycopg.errors.NullValueNotAllowed, match="key is NULL"):
+        db.execute("SELECT * FROM idsql.row_history('entity', NULL, now())")
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="has no parent"):
+        pyidsql.children_as_of_time(db, "chat_session", S, now)
+    with pytest.raises(psycopg.errors.InvalidDatetimeFormat):
+        db.execute("SELECT idsql.children_as_of_time('entity', '{}', 'yesterday at ten')")
+    db.execute("CREATE TABLE plain (id int PRIMARY KEY, session_id text REFERENCES chat_session)")
+    pyidsql.enable_state_version(db, "plain", version_column=None, parent="chat_session")
+    with pytest.raises(errors.HistoryNotKept):
+        pyidsql.children_as_of_time(db, "plain", S, now)
+    with pytest.raises(errors.NotTracked):
+        pyidsql.row_history(db, "idsql.installation", {"singleton": True}, as_of=now)
+    # Infinite times are times: everything, and nothing.
+    assert len(pyidsql.children_as_of_time(db, "entity", S, datetime.max.replace(tzinfo=now.tzinfo))) == 2
+    assert db.execute(
+        "SELECT count(*) FROM idsql.children_as_of_time('entity', %s, 'infinity')", (Jsonb(S),)
+    ).fetchone() == (2,)
+    assert db.execute(
+        "SELECT count(*) FROM idsql.children_as_of_time('entity', %s, '-infinity')", (Jsonb(S),)
+    ).fetchone() == (0,)
+
+
+def test_reads_by_version_stay_callable_with_untyped_arguments(db: psycopg.Connection[Any]) -> None:
+    # The read by time has a name of its own: as a same-arity overload of children_as_of, a call
+    # with untyped arguments (psql literals, a client that sends its parameters untyped) would
+    # match both and fail as not unique.
+    _initial(db)
+    db.execute("PREPARE by_version AS SELECT idsql.children_as_of($1, $2, $3)")
+    db.execute("PREPARE by_time AS SELECT idsql.children_as_of_time($1, $2, $3)")
+    db.execute("PREPARE history AS SELECT * FROM idsql.row_history($1, $2, $3)")
+    key = """'{"session_id": "S"}'"""
+    assert len(db.execute(f"EXECUTE by_version ('entity', {key}, '1')").fetchall()) == 2
+    assert len(db.execute(f"EXECUTE by_time ('entity', {key}, 'infinity')").fetchall()) == 2
+    assert len(db.execute(f"EXECUTE history ('chat_session', {key}, 'infinity')").fetchall()) == 1
+    assert db.execute(
+        "SELECT count(*) FROM idsql.children_as_of('entity', '{\"session_id\": \"S\"}', '1')"
+    ).fetchone() == (2,)
+
+
 def test_row_history_spans_a_table_that_gained_a_parent(connect: Connect) -> None:
     # A root's entries are found through the root index, a child's through the key index: a table
     # enabled first on its own, then under a parent, has entries of both kinds for one row.
@@ -878,11 +1009,22 @@ def _data(row: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if row is None else {k: v for k, v in row.items() if k not in BOOKKEEPING}
 
 
-def _random_moves_history(c: psycopg.Connection[Any], rng: random.Random) -> dict[str, dict[int, Rows]]:
+def _now(c: psycopg.Connection[Any]) -> datetime:
+    row = c.execute("SELECT clock_timestamp()").fetchone()
+    assert row is not None
+    return row[0]  # type: ignore[no-any-return]
+
+
+def _random_moves_history(
+    c: psycopg.Connection[Any], rng: random.Random, times: list[tuple[datetime, dict[str, int]]] | None = None
+) -> dict[str, dict[int, Rows]]:
     """Run 40 random transactions over two sessions, moving entities and attributes between them.
 
-    Return each session's subtree after every version it reached, read from the tables.
+    Return each session's subtree after every version it reached, read from the tables. Into
+    *times*, the server's clock between transactions, each with the versions the sessions had then.
     """
+    if times is not None:
+        times.append((_now(c), {}))
     c.execute("INSERT INTO chat_session (session_id) VALUES ('S'), ('T')")
     seen: dict[str, dict[int, Rows]] = {s: {1: {}} for s in "ST"}
     ids = iter(range(1, 10_000))
@@ -930,6 +1072,8 @@ def _random_moves_history(c: psycopg.Connection[Any], rng: random.Random) -> dic
             version, rows = _session(c, session), _subtree(c, session)
             # A session whose version did not move has the same rows: every change under it counted.
             assert seen[session].setdefault(version, rows) == rows, (session, version)
+        if times is not None:
+            times.append((_now(c), {session: _session(c, session) for session in "ST"}))
     return seen
 
 
@@ -954,14 +1098,33 @@ def _check_reads(c: psycopg.Connection[Any], session: str, versions: dict[int, R
             assert got == sorted(want, key=lambda w: (w[0], w[1])), (session, a, b)
 
 
+def _check_reads_by_time(
+    c: psycopg.Connection[Any], versions: dict[str, dict[int, Rows]], times: list[tuple[datetime, dict[str, int]]]
+) -> None:
+    """Check the reads by time at every instant between transactions: the versions the sessions had then."""
+    for at, had in times:
+        for session in "ST":
+            key = {"session_id": session}
+            version = had.get(session)
+            rows = versions[session][version] if version else {}
+            entities = sorted((d for (t, _), d in rows.items() if t == "entity"), key=lambda d: d["entity_id"])
+            assert pyidsql.children_as_of_time(c, "entity", key, at) == entities, (session, at, version)
+            history = pyidsql.row_history(c, "chat_session", key, as_of=at)
+            assert (history[-1].state_version if history else None) == version, (session, at)
+            assert history == pyidsql.row_history(c, "chat_session", key)[: len(history)]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_history_agrees_with_the_tables_when_rows_move_between_roots(connect: Connect, seed: int) -> None:
     # Entities move between two sessions with their attributes, and attributes between entities. At
-    # every version the tables were read; the history must give back exactly those rows.
+    # every version the tables were read; the history must give back exactly those rows, by version
+    # and by the time between two transactions.
     rng = random.Random(seed)
     c = connect(autocommit=True)
     _setup(c)
-    seen = _random_moves_history(c, rng)
+    times: list[tuple[datetime, dict[str, int]]] = []
+    seen = _random_moves_history(c, rng, times)
+    _check_reads_by_time(c, seen, times)
     for session, versions in seen.items():
         _check_reads(c, session, versions)
         # Rolling back to any version gives that version's rows back (their bookkeeping moves on)
@@ -1023,6 +1186,9 @@ async def test_state_versions_async_wrappers(aconn: psycopg.AsyncConnection[Any]
     await pyidsql.aio.enable_state_version(aconn, "entity", parent="chat_session", history=True)
     assert [h.state_version for h in await pyidsql.aio.row_history(aconn, "entity", {"entity_id": "A"})] == [1, 2]
     assert [e["name"] for e in await pyidsql.aio.children_as_of(aconn, "entity", S, 1)] == ["Alice"]
+    first = (await pyidsql.aio.row_history(aconn, "chat_session", S))[0].changed_at
+    assert [e["name"] for e in await pyidsql.aio.children_as_of_time(aconn, "entity", S, first)] == ["Alice"]
+    assert len(await pyidsql.aio.row_history(aconn, "entity", {"entity_id": "A"}, as_of=first)) == 1
     assert [d.change for d in await pyidsql.aio.changes_between(aconn, "chat_session", S, 1, 2)] == ["changed"]
     assert await pyidsql.aio.rollback_to_version(aconn, "chat_session", S, 1) == 3
     assert await pyidsql.aio.prune_history(aconn, "chat_session", 1) > 0

@@ -2,9 +2,9 @@
 
 Runs the frozen install script of the first release, ``sql/releases/idsql--0.1.0.sql``; each
 later release has its own revision that runs one frozen upgrade step (``idsql_0002``: 0.1.0 →
-0.2.0). The script can run over an existing install, so running this revision again (from a
-second Alembic history that tracks idsql too) is harmless: the later revisions bring the
-install back to their version.
+0.2.0, ``idsql_0003``: 0.2.0 → 0.3.0). The script can run over an existing install, so running
+this revision again (from a second Alembic history that tracks idsql too) is harmless: the
+later revisions bring the install back to their version.
 
 Downgrading it drops the schema, and refuses while objects outside idsql depend on it.
 

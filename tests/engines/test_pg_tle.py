@@ -171,13 +171,8 @@ def test_upgrade_from_the_first_release_through_every_registered_step(tle_db: Ca
     # A database that got the first release through pg_tle (as pyidsql FIRST registered it),
     # with a counter and a tracked table, upgraded by this version's install.
     dsn = tle_db()
+    _install_first_release(dsn)
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute(
-            "SELECT pgtle.install_extension(%s, %s, %s, %s)",
-            ("idsql", FIRST, _release.COMMENT, _release.extension_script(_release.install_script(FIRST), install=True)),
-        )
-        c.execute("CREATE SCHEMA idsql")
-        c.execute(sql.SQL("CREATE EXTENSION idsql SCHEMA idsql VERSION {}").format(sql.Literal(FIRST)))
         assert pyidsql.generate_id(c, "CUS") == "CUS-AAA0001"
         c.execute("CREATE TABLE doc (doc_id text PRIMARY KEY, title text, state_version bigint NOT NULL DEFAULT 1)")
         c.execute("SELECT idsql.enable_state_version('doc', history => true)")
@@ -215,7 +210,20 @@ def test_uninstall_drops_the_extension_and_its_registration(
         assert pyidsql.generate_id(c, "CUS") == "CUS-AAA0001"
 
 
-def _dump_with_history(source: str, bindir: Path, dump: Path) -> None:
+def _install_first_release(dsn: str) -> None:
+    """Install the first release through pg_tle, as pyidsql FIRST registered it."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(
+            "SELECT pgtle.install_extension(%s, %s, %s, %s)",
+            ("idsql", FIRST, _release.COMMENT, _release.extension_script(_release.install_script(FIRST), install=True)),
+        )
+        c.execute("CREATE SCHEMA idsql")
+        c.execute(sql.SQL("CREATE EXTENSION idsql SCHEMA idsql VERSION {}").format(sql.Literal(FIRST)))
+
+
+def _dump_with_history(source: str, bindir: Path, dump: Path, *, upgraded: bool = False) -> None:
+    if upgraded:
+        _install_first_release(source)
     assert main(["install", "--tle", "--dsn", source]) == 0
     with psycopg.connect(source, autocommit=True) as c:
         assert pyidsql.generate_id(c, "CUS") == "CUS-AAA0001"
@@ -246,16 +254,20 @@ def _restored_carries_on(target: str) -> None:
 PG_TLE_ENTRIES = (" SCHEMA - pgtle ", " EXTENSION - pg_tle", " COMMENT - EXTENSION pg_tle", " TABLE DATA pgtle ")
 
 
+@pytest.mark.parametrize("upgraded", [False, True], ids=["installed", "upgraded"])
 def test_dump_restores_as_the_owner_where_pg_tle_exists(
-    tle_server: PgServer, tle_db: Callable[..., str], tmp_path: Path
+    tle_server: PgServer, tle_db: Callable[..., str], tmp_path: Path, upgraded: bool
 ) -> None:
     # The dump carries pg_tle and the scripts registered with it (functions in schema pgtle). The
     # owner restores it into a database where the administrator has created pg_tle, as for the
     # source, leaving out pg_tle's own entries (pg_restore -L): the extension's objects then
-    # belong to the owner, who runs its CREATE EXTENSION.
+    # belong to the owner, who runs its CREATE EXTENSION. pg_dump writes the registered scripts
+    # the extension depends on before it: the restore fails if the head's path is not among them
+    # (pg_tle records no dependency on the second step of a path), whether the source installed
+    # the head or upgraded the first release to it.
     assert tle_server.bindir is not None
     dump, listing = tmp_path / "app.dump", tmp_path / "restore.list"
-    _dump_with_history(tle_db(), tle_server.bindir, dump)
+    _dump_with_history(tle_db(), tle_server.bindir, dump, upgraded=upgraded)
     toc = subprocess.run(
         [str(tle_server.bindir / "pg_restore"), "-l", str(dump)], capture_output=True, text=True, check=True
     ).stdout.splitlines()

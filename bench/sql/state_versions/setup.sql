@@ -64,5 +64,7 @@ SELECT idsql.enable_state_version('sv_session', history => true);
 SELECT idsql.enable_state_version('sv_entity', parent => 'sv_session', history => true);
 INSERT INTO sv_session VALUES ('asof', 1), ('diff', 1);
 INSERT INTO sv_entity SELECT g, 'asof', 'v1', 1 FROM generate_series(1, 1000) AS g;
+-- children_as_of_time: the server's clock between session versions 50 and 51 (written by the bench).
+CREATE TABLE sv_asof_at (at timestamptz NOT NULL);
 -- changes_between: 10,000 rows under another session, all changed in one version (by the bench).
 INSERT INTO sv_entity SELECT g, 'diff', 'v1', 1 FROM generate_series(100001, 110000) AS g;

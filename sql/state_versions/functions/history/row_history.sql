@@ -54,3 +54,45 @@ $$;
 
 COMMENT ON FUNCTION idsql.row_history(regclass, jsonb) IS
 'Every committed version of one row of a table with history, oldest first.';
+
+CREATE OR REPLACE FUNCTION idsql.row_history(tbl regclass, key jsonb, as_of timestamptz)
+    RETURNS TABLE (
+        state_version bigint,
+        root_version bigint,
+        operation text,
+        row_data jsonb,
+        changed_at timestamptz
+    )
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+/*
+ * The versions of one row up to a time, oldest first: those of
+ * row_history(tbl, key) before the first one whose transaction began after
+ * as_of. The last is the row as it was at that time (a DELETE: it was gone).
+ * A version counts from the start of its transaction, its changed_at. The
+ * writers of one row queue on its row lock, so its versions are in the
+ * order of their commits: every version committed by as_of is in, and
+ * everything from the first transaction that began after it is out. A
+ * version whose transaction began before as_of and committed after it is
+ * in, unless a later-begun one came first: its row was written then.
+ */
+BEGIN
+    IF row_history.as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of is NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass a timestamp, for example now() - interval ''1 day''; row_history(tbl, key) reads every version.';
+    END IF;
+    RETURN QUERY
+        SELECT v.state_version, v.root_version, v.operation, v.row_data, v.changed_at
+          FROM (SELECT h.*, bool_or(h.changed_at > row_history.as_of) OVER (ORDER BY h.n) AS later
+                  FROM idsql.row_history(row_history.tbl, row_history.key)
+                       WITH ORDINALITY AS h (state_version, root_version, operation, row_data, changed_at, n)) AS v
+         WHERE NOT v.later
+         ORDER BY v.n;
+END
+$$;
+
+COMMENT ON FUNCTION idsql.row_history(regclass, jsonb, timestamptz) IS
+'The committed versions of one row up to a time, oldest first: the last is the row as it was then.';

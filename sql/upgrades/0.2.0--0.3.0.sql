@@ -1,0 +1,4 @@
+-- idsql 0.2.0 -> 0.3.0: what re-running the install script of 0.3.0 cannot do
+-- by itself (ALTER TABLE, DROP FUNCTION of a removed or re-typed function, data moves).
+-- It runs first in the step, over an install of the previous version.
+-- (nothing yet)
