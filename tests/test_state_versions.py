@@ -522,6 +522,60 @@ def test_children_as_of_and_row_history_survive_an_added_column(db: psycopg.Conn
     assert db.execute("SELECT name, confidence FROM entity WHERE entity_id = 'A'").fetchone() == ("Alice", 0.5)
 
 
+A = {"entity_id": "A"}
+COLUMN_CHANGES = {
+    # the DDL, the fields changes_between gives for the version across it, and A after a rollback
+    "add": ("ALTER TABLE entity ADD COLUMN score integer DEFAULT 0", ["name", "score"], {"value": "42", "score": 0}),
+    "drop": ("ALTER TABLE entity DROP COLUMN value", ["name", "value"], {}),
+    "rename": ("ALTER TABLE entity RENAME COLUMN value TO amount", ["amount", "name", "value"], {"amount": "42"}),
+    "retype": (
+        "ALTER TABLE entity ALTER COLUMN value TYPE integer USING value::integer",
+        ["name", "value"],
+        {"value": 42},
+    ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(COLUMN_CHANGES))
+def test_history_stays_readable_when_a_column_is_added_dropped_renamed_or_retyped(
+    db: psycopg.Connection[Any], change: str
+) -> None:
+    ddl, fields, after_rollback = COLUMN_CHANGES[change]
+    _initial(db)  # session 1
+    db.execute("UPDATE entity SET value = '42' WHERE entity_id = 'A'")  # session 2
+    at = _now(db)
+    written, then = pyidsql.row_history(db, "entity", A), pyidsql.children_as_of(db, "entity", S, 2)
+    db.execute(ddl)
+    db.execute("UPDATE entity SET name = 'Ann' WHERE entity_id = 'A'")  # session 3
+    # What was written before reads as it was written, by version and by time.
+    assert pyidsql.row_history(db, "entity", A)[:-1] == written
+    assert pyidsql.row_history(db, "entity", A, as_of=at) == written
+    assert pyidsql.children_as_of(db, "entity", S, 2) == then
+    assert pyidsql.children_as_of_time(db, "entity", S, at) == then
+    assert pyidsql.row_history(db, "entity", A)[-1].row_data["name"] == "Ann"
+    # A column one side has and the other lacks, or holds in another form (the text "42", the
+    # integer 42), counts as changed.
+    assert [(d.key, d.changed_fields) for d in pyidsql.changes_between(db, "chat_session", S, 2, 3)] == [(A, fields)]
+    # A rollback puts the old values into the columns as they are now: into the new type, not
+    # into a dropped or renamed column; a column added since keeps its value.
+    assert pyidsql.rollback_to_version(db, "chat_session", S, 2) == 4
+    row = db.execute("SELECT to_jsonb(e) - 'updated_at' - 'created_at' FROM entity AS e WHERE entity_id = 'A'")
+    assert row.fetchone() == ({"entity_id": "A", "session_id": "S", "name": "Alice", "state_version": 4,
+                               **after_rollback},)  # fmt: skip
+
+
+def test_rollback_refuses_old_values_a_retyped_column_cannot_hold(db: psycopg.Connection[Any]) -> None:
+    _initial(db)  # session 1
+    db.execute("UPDATE entity SET value = 'seven' WHERE entity_id = 'A'")  # session 2
+    db.execute("ALTER TABLE entity ALTER COLUMN value TYPE integer USING NULL")
+    db.execute("UPDATE entity SET name = 'Ann' WHERE entity_id = 'A'")  # session 3
+    assert pyidsql.children_as_of(db, "entity", S, 2)[0]["value"] == "seven"  # still readable
+    with pytest.raises(psycopg.errors.InvalidTextRepresentation, match="seven"):
+        pyidsql.rollback_to_version(db, "chat_session", S, 2)
+    assert db.execute("SELECT name, value FROM entity WHERE entity_id = 'A'").fetchone() == ("Ann", None)
+    assert _session(db, "S") == 3
+
+
 def test_changes_between_lists_dropped_and_renamed_columns_by_name(db: psycopg.Connection[Any]) -> None:
     # A row written before a column was dropped or renamed has a key the table no longer has:
     # its changes are found over the keys of both sides, not over the table's columns. The names
