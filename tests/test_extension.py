@@ -7,6 +7,8 @@ equal an install of the first release upgraded to the head, through every channe
 
 from __future__ import annotations
 
+import json
+import random
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -18,6 +20,10 @@ import psycopg
 import pytest
 from psycopg import sql
 from test_install import _psql, _run_psql, _status
+from test_state_versions import SCHEMA as MOVES_SCHEMA
+from test_state_versions import _data as moves_data
+from test_state_versions import _random_moves_history as random_moves_history
+from test_state_versions import _session as moves_session
 
 import pyidsql
 import pyidsql.alembic
@@ -298,6 +304,94 @@ def test_upgrade_carries_tracked_tables_across(channel: str, request: pytest.Fix
         assert _status(dsn).version == FIRST
         _change_entity(dsn, "v4")
         assert _entity_history(dsn) == [(1, 1, "v1"), (2, 2, "v2"), (3, 3, "v3"), (4, 4, "v4")]
+
+
+def _install_previous(channel: str, dsn: str, request: pytest.FixtureRequest) -> str:
+    """Install the release before the head through *channel*; return its version."""
+    chain = _release.versions()
+    previous = chain[-2]
+    if channel == "extension":
+        request.getfixturevalue("extension_dir")
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(sql.SQL("CREATE EXTENSION idsql VERSION {}").format(sql.Literal(previous)))
+    elif channel == "alembic":
+        pyidsql.alembic.upgrade(dsn, f"idsql_{len(chain) - 1:04d}")
+    else:
+        _execute(dsn, _release.install_script(previous))
+    assert _status(dsn).version == previous
+    return previous
+
+
+def _upgrade(channel: str, dsn: str, request: pytest.FixtureRequest, previous: str) -> None:
+    if channel == "alembic":
+        pyidsql.alembic.upgrade(dsn)
+        return
+    if channel == "psql":
+        script = request.getfixturevalue("tmp_path") / "upgrade.sql"
+        script.write_text(pyidsql.install.psql_script(previous))
+        result = _run_psql(_psql(request.getfixturevalue("pg_server")), dsn, script)
+        assert result.returncode == 0, result.stderr
+        assert _status(dsn).version == __version__
+        return
+    with psycopg.connect(dsn, autocommit=True) as c:
+        if channel == "extension":
+            c.execute("ALTER EXTENSION idsql UPDATE")
+            pyidsql.install.install(c, channel="extension")
+        else:
+            pyidsql.install.install(c)
+    assert _status(dsn).version == __version__
+
+
+def _history_reads(dsn: str, numbers: list[int]) -> dict[Any, Any]:
+    """Every read of the history of the random-moves workload, without what differs between runs."""
+    out: dict[Any, Any] = {}
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for session in "ST":
+            key = {"session_id": session}
+            top = moves_session(c, session)
+            out[session] = [
+                [moves_data(e) for e in pyidsql.children_as_of(c, "entity", key, v)] for v in range(1, top + 1)
+            ]
+            out[session, "changes"] = [
+                sorted(
+                    (str(d.table_name), json.dumps(d.key), d.change, moves_data(d.old_data), moves_data(d.new_data))
+                    for d in pyidsql.changes_between(c, "chat_session", key, v, v + 1)
+                )
+                for v in range(1, top)
+            ]
+        for table, column, prefix in (("entity", "entity_id", "e"), ("entity_attribute", "attribute_id", "a")):
+            for n in numbers:
+                history = pyidsql.row_history(c, table, {column: f"{prefix}{n}"})
+                out[table, n] = [
+                    (h.state_version, h.root_version, h.operation, moves_data(h.row_data)) for h in history
+                ]
+    return out
+
+
+@pytest.mark.parametrize("channel", ["script", "psql", "alembic", "extension"])
+def test_upgrade_from_the_previous_release_reads_its_history_as_a_fresh_install_does(
+    channel: str, request: pytest.FixtureRequest, databases: Any
+) -> None:
+    # The same random history (entities and attributes moving between two sessions), written half
+    # under the previous release and half after the upgrade, reads back as it does on a fresh
+    # install of the head that wrote all of it: every version of both sessions, every diff between
+    # two versions in a row, every row's history. pg_tle's channel: tests/engines/test_pg_tle.py.
+    upgraded, fresh = databases(), databases()
+    previous = _install_previous(channel, upgraded, request)
+    with psycopg.connect(fresh, autocommit=True) as c:
+        pyidsql.install.install(c)
+    for dsn in (upgraded, fresh):
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(MOVES_SCHEMA)
+            random_moves_history(c, random.Random(22))
+    _upgrade(channel, upgraded, request, previous)
+    for dsn in (upgraded, fresh):
+        with psycopg.connect(dsn, autocommit=True) as c:
+            random_moves_history(c, random.Random(23), first=1000)
+    numbers = [*range(1, 160), *range(1000, 1160)]
+    reads = _history_reads(fresh, numbers)
+    assert sum(1 for k, v in reads.items() if k[0] in ("entity", "entity_attribute") and v) > 40
+    assert _history_reads(upgraded, numbers) == reads
 
 
 @pytest.mark.parametrize("channel", ["script", "extension"])

@@ -1070,18 +1070,25 @@ def _now(c: psycopg.Connection[Any]) -> datetime:
 
 
 def _random_moves_history(
-    c: psycopg.Connection[Any], rng: random.Random, times: list[tuple[datetime, dict[str, int]]] | None = None
+    c: psycopg.Connection[Any],
+    rng: random.Random,
+    times: list[tuple[datetime, dict[str, int]]] | None = None,
+    *,
+    first: int = 1,
 ) -> dict[str, dict[int, Rows]]:
     """Run 40 random transactions over two sessions, moving entities and attributes between them.
 
     Return each session's subtree after every version it reached, read from the tables. Into
     *times*, the server's clock between transactions, each with the versions the sessions had then.
+    New rows are numbered from *first*; the sessions are created when it is 1 (a history goes on
+    from another with a higher one).
     """
     if times is not None:
         times.append((_now(c), {}))
-    c.execute("INSERT INTO chat_session (session_id) VALUES ('S'), ('T')")
-    seen: dict[str, dict[int, Rows]] = {s: {1: {}} for s in "ST"}
-    ids = iter(range(1, 10_000))
+    if first == 1:
+        c.execute("INSERT INTO chat_session (session_id) VALUES ('S'), ('T')")
+    seen: dict[str, dict[int, Rows]] = {s: {_session(c, s): _subtree(c, s)} for s in "ST"}
+    ids = iter(range(first, first + 10_000))
     for _ in range(40):
         with c.transaction():
             for _ in range(rng.randint(1, 3)):

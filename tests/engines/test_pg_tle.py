@@ -8,6 +8,7 @@ pg_tle`` there, as the provider's administrator role does. Everything else runs 
 
 from __future__ import annotations
 
+import random
 import subprocess
 from collections.abc import Callable, Iterator
 from itertools import pairwise
@@ -18,6 +19,9 @@ import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+from test_extension import _history_reads
+from test_state_versions import SCHEMA as MOVES_SCHEMA
+from test_state_versions import _random_moves_history as random_moves_history
 
 import pyidsql
 import pyidsql.install
@@ -192,6 +196,36 @@ def test_upgrade_from_the_first_release_through_every_registered_step(tle_db: Ca
             (1, "v1"),
             (2, "v2"),
         ]
+
+
+def test_upgrade_from_the_previous_release_reads_its_history_as_a_fresh_install_does(
+    tle_db: Callable[..., str],
+) -> None:
+    # tests/test_extension.py's test of the same name, through pg_tle: the previous release
+    # registered and created as its pyidsql did (the first release, then its steps), half the
+    # history written, then this version's install_tle, then the other half.
+    chain = _release.versions()
+    upgraded, fresh = tle_db(), tle_db()
+    _install_first_release(upgraded)
+    with psycopg.connect(upgraded, autocommit=True) as c:
+        for source, target in pairwise(chain[:-1]):
+            script = _release.extension_script(_release.step_script(source, target), install=False)
+            c.execute("SELECT pgtle.install_update_path('idsql', %s, %s, %s)", (source, target, script))
+        c.execute(sql.SQL("ALTER EXTENSION idsql UPDATE TO {}").format(sql.Literal(chain[-2])))
+        assert _one(upgraded, "SELECT extversion FROM pg_extension WHERE extname = 'idsql'") == chain[-2]
+    with psycopg.connect(fresh, autocommit=True) as c:
+        pyidsql.install.install_tle(c)
+    for dsn in (upgraded, fresh):
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(MOVES_SCHEMA)
+            random_moves_history(c, random.Random(22))
+    with psycopg.connect(upgraded, autocommit=True) as c:
+        assert pyidsql.install.install_tle(c) == __version__
+    for dsn in (upgraded, fresh):
+        with psycopg.connect(dsn, autocommit=True) as c:
+            random_moves_history(c, random.Random(23), first=1000)
+    numbers = [*range(1, 160), *range(1000, 1160)]
+    assert _history_reads(upgraded, numbers) == _history_reads(fresh, numbers)
 
 
 def test_uninstall_drops_the_extension_and_its_registration(
