@@ -2,7 +2,7 @@
 
 Runs ``sql/releases/idsql--0.2.0--0.3.0.sql``, the step every channel runs. The downgrade runs the
 install script of 0.2.0 over the install, which puts back every routine 0.2.0 has, then drops the
-routines of 0.3.0 that script did not create again in this transaction (0.3.0 adds the reads by
+routines of 0.3.0 that script did not create again after its marker table (0.3.0 adds the reads by
 time: ``row_history(regclass, jsonb, timestamptz)`` and ``children_as_of_time``). A test compares
 the catalog with a fresh 0.2.0 install.
 

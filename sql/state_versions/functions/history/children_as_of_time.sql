@@ -12,9 +12,10 @@ AS $$
  * as_of is in: the transactions that count for a parent queue on its row
  * lock, so its versions are in the order of their commits, and one that began
  * after as_of committed after every version before it. The versions are read
- * from this table's history under the parent and, when the parent's table
- * keeps history too, from the parent's own: then a version that changed only
- * the parent (or another child table) also closes the cut.
+ * from the parent's own history when its table keeps one and it covers
+ * as_of, so that a version that changed only the parent (or another child
+ * table) also closes the cut; otherwise from this table's entries under the
+ * parent as well.
  *
  * Not an overload of children_as_of: with the same arity, a call whose third
  * argument has no type yet (a string literal, a parameter sent untyped)
@@ -37,7 +38,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Pass the parent''s key as jsonb and a timestamp.';
     END IF;
-    IF (SELECT p.history FROM idsql.state_version_table AS p WHERE p.tbl = v_cfg.parent) THEN
+    IF (idsql._state_version_config(v_cfg.parent)).history THEN
         -- The parent's own history has an entry per version of it (a DELETE repeats the last).
         -- When it holds every version below the first that began after as_of, the cut is read
         -- from those few entries alone: its first entry is the row's first version or began by
