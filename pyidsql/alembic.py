@@ -9,7 +9,8 @@ pyidsql ships an Alembic branch labelled ``idsql`` (revisions ``idsql_0001``, â€
   (``migrations/env.py``), which records them in a separate version table,
   :data:`VERSION_TABLE`, so it never touches an application's ``alembic_version``.
 
-The revisions call :func:`execute_script` and :func:`drop_schema` below.
+The revisions call :func:`execute_script`, :func:`run_release`, :func:`drop_schema` and, to
+downgrade, :func:`drop_routines_not_rewritten` below.
 
 Importing this module also registers the migration operations ``op.enable_state_version`` and
 ``op.disable_state_version`` (state versions, :mod:`pyidsql.alembic_ops`) and
@@ -19,6 +20,8 @@ downgrades.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +166,52 @@ def run_release(script: str, version: str) -> None:
         if installed is not None and _release.version_key(str(installed)) >= _release.version_key(version):
             return
     execute_script(_release.pinned(script))
+
+
+def release_routines(version: str) -> list[str]:
+    """Return the names of the routines the install script of *version* creates, sorted."""
+    pattern = r"^CREATE OR REPLACE (?:FUNCTION|PROCEDURE) idsql\.(\w+)\("
+    return sorted(set(re.findall(pattern, _release.install_script(version), re.M)))
+
+
+def sql_names(names: Iterable[str]) -> str:
+    """Return *names* as an SQL ``name[]`` literal (they are identifiers matched by ``\\w+``)."""
+    return "'{" + ",".join(sorted(names)) + "}'::pg_catalog.name[]"
+
+
+def drop_routines_not_rewritten(marker: str, version: str) -> str:
+    """Return the SQL that drops what a downgrade from *version* leaves of it.
+
+    A downgrade runs the install script of the release it goes back to after creating the
+    temporary table *marker*. ``CREATE OR REPLACE`` rewrites a routine's catalog row, so the
+    routines that script has have this transaction as their ``xmin`` and a later command than the
+    marker's as their ``cmin`` (the downgrade of a later release, run before in the same
+    transaction, rewrote some too, but before the marker). The SQL drops the others among those
+    the install script of *version* names: only those, so that objects of the user's in the idsql
+    schema stay.
+    """
+    return f"""
+DO $downgrade$
+DECLARE
+    v_this_transaction xid := (SELECT c.xmin FROM pg_catalog.pg_class AS c
+                                WHERE c.oid = 'pg_temp.{marker}'::pg_catalog.regclass);
+    v_since bigint := (SELECT c.cmin::text::bigint FROM pg_catalog.pg_class AS c
+                        WHERE c.oid = 'pg_temp.{marker}'::pg_catalog.regclass);
+    v_routine text;
+BEGIN
+    FOR v_routine IN
+        SELECT pg_catalog.format('%s %s', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                                 p.oid::pg_catalog.regprocedure)
+          FROM pg_catalog.pg_proc AS p
+         WHERE p.pronamespace = 'idsql'::pg_catalog.regnamespace
+           AND p.proname = ANY ({sql_names(release_routines(version))})
+           AND NOT (p.xmin = v_this_transaction AND p.cmin::text::bigint > v_since)
+    LOOP
+        EXECUTE 'DROP ' || v_routine;
+    END LOOP;
+END
+$downgrade$;
+"""
 
 
 def drop_schema() -> None:

@@ -12,7 +12,6 @@ Revises: idsql_0002
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from alembic import op
@@ -25,35 +24,9 @@ down_revision: str | Sequence[str] | None = "idsql_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# CREATE OR REPLACE rewrites a routine's catalog row, so the routines the 0.2.0 script ran for
-# have this transaction as their xmin and a later command than the marker table's as their cmin
-# (the downgrade of a later release, run before in the same transaction, rewrote some too, but
-# before the marker). Only routines named in the 0.3.0 script are looked at: objects of the
-# user's in the idsql schema stay.
-MARKER = "CREATE TEMPORARY TABLE idsql_downgrade_0_3_0 () ON COMMIT DROP;\n"
-
-DOWNGRADE_AFTER = """
-DO $downgrade$
-DECLARE
-    v_this_transaction xid := (SELECT c.xmin FROM pg_catalog.pg_class AS c
-                                WHERE c.oid = 'pg_temp.idsql_downgrade_0_3_0'::pg_catalog.regclass);
-    v_since bigint := (SELECT c.cmin::text::bigint FROM pg_catalog.pg_class AS c
-                        WHERE c.oid = 'pg_temp.idsql_downgrade_0_3_0'::pg_catalog.regclass);
-    v_routine text;
-BEGIN
-    FOR v_routine IN
-        SELECT pg_catalog.format('%%s %%s', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
-                                 p.oid::pg_catalog.regprocedure)
-          FROM pg_catalog.pg_proc AS p
-         WHERE p.pronamespace = 'idsql'::pg_catalog.regnamespace AND p.proname = ANY (%(routines)s::name[])
-           AND NOT (p.xmin = v_this_transaction AND p.cmin::text::bigint > v_since)
-    LOOP
-        EXECUTE 'DROP ' || v_routine;
-    END LOOP;
-END
-$downgrade$;
-DROP TABLE pg_temp.idsql_downgrade_0_3_0;
-"""
+# The downgrade marks where it starts, runs the 0.2.0 install script, then drops the routines of
+# 0.3.0 that script did not create again (pyidsql.alembic.drop_routines_not_rewritten).
+MARKER = "idsql_downgrade_0_3_0"
 
 
 def upgrade() -> None:
@@ -61,15 +34,12 @@ def upgrade() -> None:
     op.execute("UPDATE idsql.installation SET channel = 'alembic'")
 
 
-def _routines_of_0_3_0() -> str:
-    """Return, as an SQL array literal, the routine names the 0.3.0 install script creates."""
-    names = re.findall(
-        r"^CREATE OR REPLACE (?:FUNCTION|PROCEDURE) idsql\.(\w+)\(", _release.install_script("0.3.0"), re.M
-    )
-    return "'{" + ",".join(sorted(set(names))) + "}'"
-
-
 def downgrade() -> None:
-    script = MARKER + _release.install_script("0.2.0") + DOWNGRADE_AFTER % {"routines": _routines_of_0_3_0()}
+    script = (
+        f"CREATE TEMPORARY TABLE {MARKER} () ON COMMIT DROP;\n"
+        + _release.install_script("0.2.0")
+        + idsql_alembic.drop_routines_not_rewritten(MARKER, "0.3.0")
+        + f"DROP TABLE pg_temp.{MARKER};\n"
+    )
     idsql_alembic.execute_script(script)
     op.execute("UPDATE idsql.installation SET channel = 'alembic'")
