@@ -1,0 +1,1 @@
+UPDATE sv_typed SET n = n + 1;
