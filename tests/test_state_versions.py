@@ -608,6 +608,36 @@ def test_row_history_records_deletes_and_leaves_out_moves(db: psycopg.Connection
     assert pyidsql.row_history(db, "entity", {"entity_id": "nobody"}) == []
 
 
+def test_a_changed_key_leaves_the_old_key_in_every_read_and_in_a_rollback(db: psycopg.Connection[Any]) -> None:
+    _initial(db)
+    db.execute("UPDATE entity SET entity_id = 'A2' WHERE entity_id = 'A'")
+    assert _session(db) == 2
+
+    def keys(version: int) -> list[str]:
+        return sorted(r["entity_id"] for r in pyidsql.children_as_of(db, "entity", S, version))
+
+    assert keys(1) == ["A", "B"]
+    assert keys(2) == ["A2", "B"]
+    assert [h.operation for h in pyidsql.row_history(db, "entity", {"entity_id": "A"})] == ["INSERT", "DELETE"]
+    assert [h.operation for h in pyidsql.row_history(db, "entity", {"entity_id": "A2"})] == ["UPDATE"]
+    changes = {(c.key["entity_id"], c.change) for c in pyidsql.changes_between(db, "chat_session", S, 1, 2)}
+    assert changes == {("A", "removed"), ("A2", "added")}
+
+    # A rollback to the current version changes no row; one to the version before takes the key back.
+    pyidsql.rollback_to_version(db, "chat_session", S, 2)
+    assert sorted(_entities(db)) == ["A2", "B"]
+    pyidsql.rollback_to_version(db, "chat_session", S, 1)
+    assert sorted(_entities(db)) == ["A", "B"]
+    assert keys(_session(db)) == ["A", "B"]
+
+    # After a no-op UPDATE, a transaction reads its changes through the rows that changed: the same.
+    with db.transaction():
+        db.execute("UPDATE entity SET name = name WHERE entity_id = 'B'")
+        db.execute("UPDATE entity SET entity_id = 'B2' WHERE entity_id = 'B'")
+    assert keys(_session(db)) == ["A", "B2"]
+    assert [h.operation for h in pyidsql.row_history(db, "entity", {"entity_id": "B"})] == ["INSERT", "DELETE"]
+
+
 def test_children_as_of_time_and_row_history_answer_with_one_version_of_the_parent(connect: Connect) -> None:
     # A transaction that began before the time asked about, but counted for the session only after
     # one that began after it, committed after that time too: neither is in. Both sessions' reads

@@ -39,6 +39,7 @@ DECLARE
     v_pk_o text;
     v_fk_n text;
     v_fk_o text;
+    v_gone text;
     -- A row that moves to a parent under another root takes its descendants with it: when some
     -- table below keeps history, _state_version_carry records that they changed root.
     v_carry boolean := v_cfg.parent IS NOT NULL AND v_cfg.version_column IS NOT NULL AND EXISTS (
@@ -121,6 +122,18 @@ BEGIN
                        idsql._state_version_columns(v_cfg.fk_columns, 'n')),
                 'MOVE', 'TG_RELID::regclass', v_root_sql), '$1', 'idsql_map') || E';\n';
         END IF;
+        -- A row whose key changed leaves its old key: recorded as that key's deletion, so that
+        -- reads at later versions no longer find the row under it (the row goes on under its new
+        -- key, recorded below). Looked for first with a SELECT of the transition tables alone:
+        -- an INSERT that finds no row still opens idsql.row_version and its indexes, which cost
+        -- a single-row UPDATE about 8 us.
+        v_gone := format('NOT EXISTS (SELECT FROM idsql_new AS n WHERE (%s) = (%s))',
+                         idsql._state_version_columns(v_cfg.key_columns, 'n'),
+                         idsql._state_version_columns(v_cfg.key_columns, 'r'));
+        v_body := v_body || format(E'        IF EXISTS (SELECT FROM idsql_old AS r WHERE %s) THEN\n            ', v_gone)
+            || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_old AS r', v_gone, 'DELETE',
+                                                  'TG_RELID::regclass', v_root_sql), '$1', 'idsql_map')
+            || E';\n        END IF;\n';
         v_body := v_body || '        '
             || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_new AS r', 'true', 'UPDATE',
                                                   'TG_RELID::regclass', v_root_sql), '$1', 'idsql_map')
