@@ -90,21 +90,18 @@ def test_an_alter_table_earlier_in_the_same_transaction_plans_the_writer_again(e
 
 
 def test_a_failing_check_fails_the_write_and_records_nothing(empty_dsn: str) -> None:
-    writer = psycopg.connect(empty_dsn, autocommit=True)
-    other = psycopg.connect(empty_dsn, autocommit=True)
-    writer.execute(SETUP.replace("'columns');", "'columns') AND planned_refuse();"))
-    writer.execute(
-        "CREATE FUNCTION planned_refuse() RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$"
-        " BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = 'public.planned'::regclass"
-        " AND attname = 'added' AND NOT attisdropped) THEN"
-        " RAISE EXCEPTION 'columns changed' USING ERRCODE = 'ID001'; END IF; RETURN true; END $$"
-    )
-    writer.execute(UPDATE)
-    other.execute("ALTER TABLE planned ADD COLUMN added integer")
-    with pytest.raises(psycopg.Error) as failed:
+    with psycopg.connect(empty_dsn, autocommit=True) as writer, psycopg.connect(empty_dsn, autocommit=True) as other:
+        writer.execute(SETUP.replace("'columns');", "'columns') AND planned_refuse();"))
+        writer.execute(
+            "CREATE FUNCTION planned_refuse() RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$"
+            " BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = 'public.planned'::regclass"
+            " AND attname = 'added' AND NOT attisdropped) THEN"
+            " RAISE EXCEPTION 'columns changed' USING ERRCODE = 'ID001'; END IF; RETURN true; END $$"
+        )
         writer.execute(UPDATE)
-    assert failed.value.sqlstate == "ID001"
-    assert writer.execute("SELECT n FROM planned WHERE id = 1").fetchone() == (2,)
-    assert writer.execute("SELECT count(*) FROM planned_history").fetchone() == (1,)
-    writer.close()
-    other.close()
+        other.execute("ALTER TABLE planned ADD COLUMN added integer")
+        with pytest.raises(psycopg.Error) as failed:
+            writer.execute(UPDATE)
+        assert failed.value.sqlstate == "ID001"
+        assert writer.execute("SELECT n FROM planned WHERE id = 1").fetchone() == (2,)
+        assert writer.execute("SELECT count(*) FROM planned_history").fetchone() == (1,)

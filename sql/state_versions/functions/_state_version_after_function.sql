@@ -128,8 +128,7 @@ BEGIN
         -- an INSERT that finds no row still opens idsql.row_version and its indexes, which cost
         -- a single-row UPDATE about 8 us.
         v_gone := format('NOT EXISTS (SELECT FROM idsql_new AS n WHERE (%s) = (%s))',
-                         idsql._state_version_columns(v_cfg.key_columns, 'n'),
-                         idsql._state_version_columns(v_cfg.key_columns, 'r'));
+                         v_k_n, idsql._state_version_columns(v_cfg.key_columns, 'r'));
         v_body := v_body || format(E'        IF EXISTS (SELECT FROM idsql_old AS r WHERE %s) THEN\n            ', v_gone)
             || replace(idsql._state_version_history(p_tbl, v_root, 'idsql_old AS r', v_gone, 'DELETE',
                                                   'TG_RELID::regclass', v_root_sql), '$1', 'idsql_map')
