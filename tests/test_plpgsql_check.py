@@ -32,6 +32,10 @@ JUSTIFIED: dict[tuple[str, str], str] = {
     ("idsql._state_version_touch(regclass,jsonb[])", "text type variable is not sanitized"): (
         "v_match is built by format() from %I-quoted key columns and a regclass; the keys are bound as $1"
     ),
+    ("idsql._state_version_live_keys(regclass,jsonb)", "text type variable is not sanitized"): (
+        "v_same and v_match are built by format() from %I-quoted column names, %L-quoted parent column names "
+        "and format_type() of the catalog's types; the parent key is bound as $1"
+    ),
     ("idsql._state_version_define(name,text,text)", "text type variable is not sanitized"): (
         "definition is a generated trigger function from _state_version_triggers or _state_version_after_function: "
         "every identifier in it went through %I or regclass, every literal through %L"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +49,10 @@ CREATE TABLE entity_attribute (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- Foreign keys with an index, as most are: children_as_of then reads the rows under a parent now
+-- (test_children_as_of_reads_the_same_rows_without_the_table reads without).
+CREATE INDEX entity_session_id_idx ON entity (session_id);
+CREATE INDEX entity_attribute_entity_id_idx ON entity_attribute (entity_id);
 SELECT idsql.enable_state_version('chat_session', history => true);
 SELECT idsql.enable_state_version('entity', parent => 'chat_session', history => true);
 SELECT idsql.enable_state_version('entity_attribute', version_column => NULL, parent => 'entity', history => true);
@@ -1205,14 +1210,31 @@ def _check_reads_by_time(
             assert history == pyidsql.row_history(c, "chat_session", key)[: len(history)]
 
 
+def _reads_live_rows(c: psycopg.Connection[Any], table: str, parent_key: dict[str, str]) -> bool:
+    """Whether children_as_of looks up the rows under the parent now (else the history's alone)."""
+    row = c.execute("SELECT idsql._state_version_live_keys(%s, %s) IS NOT NULL", (table, Jsonb(parent_key))).fetchone()
+    return bool(row and row[0])
+
+
+def _drop_foreign_key_indexes(c: psycopg.Connection[Any]) -> None:
+    c.execute("DROP INDEX entity_session_id_idx, entity_attribute_entity_id_idx")
+
+
+@pytest.mark.parametrize("fk_index", [True, False], ids=["rows-under-the-parent", "history-alone"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_history_agrees_with_the_tables_when_rows_move_between_roots(connect: Connect, seed: int) -> None:
+def test_history_agrees_with_the_tables_when_rows_move_between_roots(
+    connect: Connect, seed: int, fk_index: bool
+) -> None:
     # Entities move between two sessions with their attributes, and attributes between entities. At
     # every version the tables were read; the history must give back exactly those rows, by version
-    # and by the time between two transactions.
+    # and by the time between two transactions. children_as_of reads them both ways: the rows under
+    # the session now plus those that left it, or (no index of the foreign key) the history's alone.
     rng = random.Random(seed)
     c = connect(autocommit=True)
     _setup(c)
+    if not fk_index:
+        _drop_foreign_key_indexes(c)
+    assert _reads_live_rows(c, "entity", S) is fk_index
     times: list[tuple[datetime, dict[str, int]]] = []
     seen = _random_moves_history(c, rng, times)
     _check_reads_by_time(c, seen, times)
@@ -1247,6 +1269,137 @@ def test_history_agrees_with_the_tables_when_rows_move_between_roots(connect: Co
 
 class _Undo(Exception):
     """Raised to roll a test transaction back."""
+
+
+def _names(rows: list[dict[str, Any]]) -> list[str]:
+    return [r["entity_id"] for r in rows]
+
+
+def test_children_as_of_reads_the_history_alone_where_the_table_cannot_answer(db: psycopg.Connection[Any]) -> None:
+    # Rows the table hides from the reader (row security), a reader who cannot select the table,
+    # and a table whose triggers are off: children_as_of then reads the history alone, and gives
+    # the same rows.
+    _initial(db)
+    db.execute("UPDATE entity SET name = 'Al' WHERE entity_id = 'A'")
+    db.execute("DELETE FROM entity WHERE entity_id = 'B'")
+    db.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('C', 'S', 'Carol')")
+    assert _reads_live_rows(db, "entity", S)
+    expected = {v: pyidsql.children_as_of(db, "entity", S, v) for v in range(1, _session(db) + 1)}
+    assert [_names(expected[v]) for v in sorted(expected)] == [["A", "B"], ["A", "B"], ["A"], ["A", "C"]]
+
+    role = f"idsql_t_{uuid.uuid4().hex[:8]}"
+    db.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+    try:
+        pyidsql.grant_access(db, role)
+        db.execute("ALTER TABLE entity ENABLE ROW LEVEL SECURITY")
+        db.execute(
+            sql.SQL("CREATE POLICY hide_alice ON entity TO {} USING (entity_id <> 'A')").format(sql.Identifier(role))
+        )
+        db.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            db.execute("SELECT FROM entity")
+        assert not _reads_live_rows(db, "entity", S)
+        assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in expected} == expected
+        db.execute("RESET ROLE")
+        db.execute(sql.SQL("GRANT SELECT ON entity TO {}").format(sql.Identifier(role)))
+        db.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        assert db.execute("SELECT entity_id FROM entity").fetchall() == [("C",)]
+        assert not _reads_live_rows(db, "entity", S)
+        assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in expected} == expected
+        db.execute("RESET ROLE")
+        db.execute("ALTER TABLE entity DISABLE ROW LEVEL SECURITY")
+        db.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        assert _reads_live_rows(db, "entity", S)
+        assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in expected} == expected
+    finally:
+        db.execute("RESET ROLE")
+        db.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        db.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+    db.execute("SELECT idsql.disable_state_version('entity')")
+    assert not _reads_live_rows(db, "entity", S)
+    assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in expected} == expected
+
+
+def test_children_as_of_finds_a_parent_only_by_the_key_its_history_holds(connect: Connect) -> None:
+    # An integer foreign key: the parent's key must be the JSON the history wrote ({"id": 1}). A
+    # string, a value the column's type refuses, a missing or an extra field find no row, through
+    # the table and through the history alone; never an error, never another parent's rows.
+    c = connect(autocommit=True)
+    c.execute(
+        "CREATE TABLE folder (id integer PRIMARY KEY, state_version bigint NOT NULL DEFAULT 1);"
+        "CREATE TABLE doc (id integer PRIMARY KEY, folder_id integer NOT NULL REFERENCES folder, body text);"
+        "CREATE INDEX doc_folder_id_idx ON doc (folder_id);"
+        "SELECT idsql.enable_state_version('folder', history => true);"
+        "SELECT idsql.enable_state_version('doc', version_column => NULL, parent => 'folder', history => true);"
+        "INSERT INTO folder VALUES (1), (2);"
+        "INSERT INTO doc VALUES (10, 1, 'a'), (11, 1, 'b'), (20, 2, 'c');"
+    )
+
+    def read(key: Any) -> list[Any]:
+        return [r[0]["id"] for r in c.execute("SELECT idsql.children_as_of('doc', %s, 2)", (Jsonb(key),))]
+
+    keys: list[Any] = [
+        {"id": 1},
+        {"id": "1"},
+        {"id": "x"},
+        {"id": 1.5},
+        {"id": 2**40},
+        {"id": None},
+        {},
+        {"id": 1, "more": 1},
+        [1],
+        1,
+        "x",
+    ]
+    through_table = [read(k) for k in keys]
+    assert through_table[0] == [10, 11]
+    assert through_table[1:] == [[]] * (len(keys) - 1)
+    assert _reads_live_rows(c, "doc", {"id": 1})  # type: ignore[dict-item]
+    # Values that do not come back the same through the column's type: the history alone answers.
+    assert not any(_reads_live_rows(c, "doc", k) for k in keys[1:5])
+    c.execute("DROP INDEX doc_folder_id_idx")
+    assert [read(k) for k in keys] == through_table
+
+
+def test_enabling_again_records_the_rows_that_left_while_tracking_was_off(db: psycopg.Connection[Any]) -> None:
+    # While entity's triggers were off, B was deleted and A moved to T. Enabled again, the history
+    # records both as leaving S, at one new version of S: reads before it still list them, reads
+    # from it do not, and children_as_of gives the same rows through the table and without it.
+    _initial(db)
+    db.execute("INSERT INTO chat_session (session_id) VALUES ('T')")
+    before = _session(db)
+    db.execute("SELECT idsql.disable_state_version('entity')")
+    db.execute("DELETE FROM entity WHERE entity_id = 'B'")
+    db.execute("UPDATE entity SET session_id = 'T' WHERE entity_id = 'A'")
+    db.execute("INSERT INTO entity (entity_id, session_id, name) VALUES ('C', 'S', 'Carol')")
+    assert _session(db) == before  # nothing counted while off
+    db.execute("SELECT idsql.enable_state_version('entity', parent => 'chat_session', history => true)")
+    after = _session(db)
+    assert after == before + 1
+    written = db.execute(
+        "SELECT key ->> 'entity_id', operation, parent_version FROM idsql.row_version"
+        " WHERE tbl = 'entity'::regclass AND operation IN ('DELETE', 'MOVE') ORDER BY 1"
+    ).fetchall()
+    assert written == [("A", "MOVE", after), ("B", "DELETE", after)]
+    reads = {v: _names(pyidsql.children_as_of(db, "entity", S, v)) for v in (before, after)}
+    # C came while off and has no entry yet: enabling records it as a baseline.
+    assert reads == {before: ["A", "B"], after: ["C"]}
+    changes = {
+        (str(d.table_name), d.key["entity_id"], d.change)
+        for d in pyidsql.changes_between(db, "chat_session", S, before, after)
+    }
+    assert changes == {("entity", "A", "removed"), ("entity", "B", "removed"), ("entity", "C", "added")}
+    db.execute("UPDATE entity SET name = 'Cee' WHERE entity_id = 'C'")
+    reads[_session(db)] = ["C"]
+    assert _reads_live_rows(db, "entity", S)
+    assert {v: _names(pyidsql.children_as_of(db, "entity", S, v)) for v in reads} == reads
+    _drop_foreign_key_indexes(db)
+    assert {v: _names(pyidsql.children_as_of(db, "entity", S, v)) for v in reads} == reads
+    # Enabling an enabled table again records nothing more.
+    entries = _history_rows(db)
+    db.execute("SELECT idsql.enable_state_version('entity', parent => 'chat_session', history => true)")
+    assert _history_rows(db) == entries
 
 
 def test_prune_history_keeps_as_of_working_for_kept_versions(db: psycopg.Connection[Any]) -> None:

@@ -3,7 +3,8 @@
 Runs ``sql/releases/idsql--0.2.0--0.3.0.sql``, the step every channel runs. The downgrade runs the
 install script of 0.2.0 over the install, which puts back every routine 0.2.0 has, then drops the
 routines of 0.3.0 that script did not create again after its marker table (0.3.0 adds the reads by
-time: ``row_history(regclass, jsonb, timestamptz)`` and ``children_as_of_time``). A test compares
+time: ``row_history(regclass, jsonb, timestamptz)`` and ``children_as_of_time``), and the index of
+departures children_as_of reads. A test compares
 the catalog with a fresh 0.2.0 install.
 
 Revision ID: idsql_0003
@@ -39,6 +40,7 @@ def downgrade() -> None:
         f"CREATE TEMPORARY TABLE {MARKER} () ON COMMIT DROP;\n"
         + _release.install_script("0.2.0")
         + idsql_alembic.drop_routines_not_rewritten(MARKER, "0.3.0")
+        + "DROP INDEX IF EXISTS idsql.row_version_departed_idx;\n"
         + f"DROP TABLE pg_temp.{MARKER};\n"
     )
     idsql_alembic.execute_script(script)

@@ -60,10 +60,19 @@ CREATE TABLE sv_entity (
     name text,
     state_version bigint NOT NULL DEFAULT 1
 );
+-- Its foreign key has an index, as most do: children_as_of reads the rows under the session now.
+CREATE INDEX sv_entity_session_id_idx ON sv_entity (session_id);
+-- The same history under session 'bare' in a copy whose foreign key has none: children_as_of then
+-- reads the history alone (for reference).
+CREATE TABLE sv_entity_bare (LIKE sv_entity INCLUDING ALL);
+DROP INDEX sv_entity_bare_session_id_idx;
+ALTER TABLE sv_entity_bare ADD FOREIGN KEY (session_id) REFERENCES sv_session;
 SELECT idsql.enable_state_version('sv_session', history => true);
 SELECT idsql.enable_state_version('sv_entity', parent => 'sv_session', history => true);
-INSERT INTO sv_session VALUES ('asof', 1), ('diff', 1);
+SELECT idsql.enable_state_version('sv_entity_bare', parent => 'sv_session', history => true);
+INSERT INTO sv_session VALUES ('asof', 1), ('diff', 1), ('bare', 1);
 INSERT INTO sv_entity SELECT g, 'asof', 'v1', 1 FROM generate_series(1, 1000) AS g;
+INSERT INTO sv_entity_bare SELECT g, 'bare', 'v1', 1 FROM generate_series(1, 1000) AS g;
 -- children_as_of_time: the server's clock between session versions 50 and 51 (written by the bench).
 CREATE TABLE sv_asof_at (at timestamptz NOT NULL);
 -- changes_between: 10,000 rows under another session, all changed in one version (by the bench).

@@ -7,8 +7,9 @@ AS $$
 /*
  * Stop tracking a table: drop pyidsql's triggers and the table's generated
  * trigger functions. The table's data, its version column and its history stay;
- * enable_state_version() picks up from there (history resumes, rows changed
- * meanwhile get no entry until their next change).
+ * enable_state_version() picks up from there (history resumes; rows that
+ * left their parent meanwhile are recorded as leaving, rows changed meanwhile
+ * get no entry until their next change).
  */
 DECLARE
     v_cfg idsql.state_version_table := idsql._state_version_config(disable_state_version.tbl);

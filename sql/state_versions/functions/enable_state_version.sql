@@ -22,7 +22,9 @@ AS $$
  * The parent must be tracked already and versioned; the foreign key to it is
  * found in the catalog (parent_fk names it when there are several) and must
  * reference the parent's primary key. With history, rows present now are
- * recorded once as a BASELINE so that as-of reads see them.
+ * recorded once as a BASELINE so that as-of reads see them; enabled again
+ * after disable_state_version, the rows that left their parent meanwhile are
+ * recorded as leaving (idsql._state_version_record_departures).
  */
 DECLARE
     v_kind "char";
@@ -38,6 +40,7 @@ DECLARE
     v_created name;
     v_updated name;
     v_old name;
+    v_was_off boolean;
     v_fn name := idsql._state_version_function_name(enable_state_version.tbl, 'row');
     v_map jsonb;
     v_parents jsonb[];
@@ -161,7 +164,8 @@ BEGIN
        AND a.attname IN ('created_at', 'updated_at')
        AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype);
 
-    SELECT c.row_function INTO v_old FROM idsql.state_version_table AS c WHERE c.tbl = enable_state_version.tbl;
+    SELECT c.row_function, NOT c.enabled INTO v_old, v_was_off
+      FROM idsql.state_version_table AS c WHERE c.tbl = enable_state_version.tbl;
     INSERT INTO idsql.state_version_table AS c (
         tbl, version_column, parent, parent_fk, fk_columns, parent_columns, key_columns,
         created_column, updated_column, history, enabled, row_function, enabled_at
@@ -184,6 +188,9 @@ BEGIN
     PERFORM idsql._state_version_triggers_above(enable_state_version.tbl);
 
     IF enable_state_version.history THEN
+        IF v_was_off AND enable_state_version.parent IS NOT NULL THEN
+            PERFORM idsql._state_version_record_departures(enable_state_version.tbl);
+        END IF;
         IF enable_state_version.parent IS NOT NULL THEN
             EXECUTE format('SELECT array_agg(DISTINCT %s) FROM %s AS r WHERE pg_catalog.num_nulls(%s) = 0',
                            idsql._state_version_json(v_pk_cols, v_fk_cols, 'r'), enable_state_version.tbl,

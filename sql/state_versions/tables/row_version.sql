@@ -38,6 +38,10 @@ ALTER TABLE idsql.row_version ALTER COLUMN id SET CACHE 1;
 -- Readers match the hash through the index and then the key itself.
 CREATE INDEX IF NOT EXISTS row_version_parent_idx ON idsql.row_version (tbl, parent_hash, key_hash, parent_version, id)
 WHERE parent_key IS NOT NULL;
+-- The rows that left a parent (deleted or moved away), by version: with the rows under it now,
+-- the rows children_as_of looks up. Only departures are in it, so other writes pass it by.
+CREATE INDEX IF NOT EXISTS row_version_departed_idx ON idsql.row_version (tbl, parent_hash, parent_version)
+INCLUDE (key_hash) WHERE parent_key IS NOT NULL AND operation IN ('DELETE', 'MOVE');
 -- Everything under a root, by table and version: what changes_between and rollback_to_version
 -- read, and also how row_history finds the rows of a root table itself (their key is the root's).
 CREATE INDEX IF NOT EXISTS row_version_root_tbl_idx ON idsql.row_version (root_hash, tbl, root_version);
