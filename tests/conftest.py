@@ -16,6 +16,7 @@ the same way and names its fixtures shorter:
 - ``connect``: a factory, ``connect(**kwargs)`` → a new ``psycopg.Connection`` to the same
   database (psycopg's defaults: not autocommit); all are closed after the test.
 - ``empty_dsn``: conninfo of a fresh empty database (no idsql), dropped after the test.
+- ``roles``: a factory of new login roles; they and what they own are dropped after the test.
 
 Hypothesis runs under the profile named by ``PYIDSQL_HYPOTHESIS_PROFILE``: ``test`` (the default,
 for ``make test``) or ``soak`` (``make soak``: the fuzzers draw twenty times as many cases).
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from typing import Any
 import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
+from psycopg import sql
 
 # The suite imports the plugin module itself too: let pytest know before that import.
 pytest.register_assert_rewrite("pyidsql.testing")
@@ -102,6 +105,25 @@ def connect(dsn: str) -> Iterator[Callable[..., psycopg.Connection[Any]]]:
     yield _connect
     for connection in opened:
         connection.close()
+
+
+@pytest.fixture
+def roles(dsn: str) -> Iterator[Callable[[], str]]:
+    """Return a factory of new login roles; they and what they own are dropped afterwards."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"idsql_t_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
+        made.append(name)
+        return name
+
+    yield make
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for name in made:
+            c.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+            c.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ Real roles on the test server (trust authentication), cleaned up after each test
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -24,25 +23,6 @@ SELECT idsql.initialize_table('early');
 CREATE TABLE project (id text PRIMARY KEY, name text);
 CREATE TABLE numbered (id serial PRIMARY KEY);
 """
-
-
-@pytest.fixture
-def roles(dsn: str) -> Iterator[Callable[[], str]]:
-    """Return a factory of new login roles; they and what they own are dropped afterwards."""
-    made: list[str] = []
-
-    def make() -> str:
-        name = f"idsql_t_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(dsn, autocommit=True) as c:
-            c.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
-        made.append(name)
-        return name
-
-    yield make
-    with psycopg.connect(dsn, autocommit=True) as c:
-        for name in made:
-            c.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
-            c.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 
 def _as(dsn: str, role: str) -> Conn:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -1285,7 +1284,9 @@ def _names(rows: list[dict[str, Any]]) -> list[str]:
     return [r["entity_id"] for r in rows]
 
 
-def test_children_as_of_reads_the_history_alone_where_the_table_cannot_answer(db: psycopg.Connection[Any]) -> None:
+def test_children_as_of_reads_the_history_alone_where_the_table_cannot_answer(
+    db: psycopg.Connection[Any], roles: Callable[[], str]
+) -> None:
     # Rows the table hides from the reader (row security), a reader who cannot select the table,
     # and a table whose triggers are off: children_as_of then reads the history alone, and gives
     # the same rows.
@@ -1297,34 +1298,29 @@ def test_children_as_of_reads_the_history_alone_where_the_table_cannot_answer(db
     expected = {v: pyidsql.children_as_of(db, "entity", S, v) for v in range(1, _session(db) + 1)}
     assert [_names(expected[v]) for v in sorted(expected)] == [["A", "B"], ["A", "B"], ["A"], ["A", "C"]]
 
-    role = f"idsql_t_{uuid.uuid4().hex[:8]}"
-    db.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
-    try:
-        pyidsql.grant_access(db, role)
-        db.execute("ALTER TABLE entity ENABLE ROW LEVEL SECURITY")
-        db.execute(
-            sql.SQL("CREATE POLICY hide_alice ON entity TO {} USING (entity_id <> 'A')").format(sql.Identifier(role))
-        )
-        db.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            db.execute("SELECT FROM entity")
-        assert not _reads_live_rows(db, "entity", S)
-        assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in expected} == expected
-        db.execute("RESET ROLE")
-        db.execute(sql.SQL("GRANT SELECT ON entity TO {}").format(sql.Identifier(role)))
-        db.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-        assert db.execute("SELECT entity_id FROM entity").fetchall() == [("C",)]
-        assert not _reads_live_rows(db, "entity", S)
-        assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in expected} == expected
-        db.execute("RESET ROLE")
-        db.execute("ALTER TABLE entity DISABLE ROW LEVEL SECURITY")
-        db.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-        assert _reads_live_rows(db, "entity", S)
-        assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in expected} == expected
-    finally:
-        db.execute("RESET ROLE")
-        db.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
-        db.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+    role = roles()
+    pyidsql.grant_access(db, role)
+    db.execute("ALTER TABLE entity ENABLE ROW LEVEL SECURITY")
+    db.execute(
+        sql.SQL("CREATE POLICY hide_alice ON entity TO {} USING (entity_id <> 'A')").format(sql.Identifier(role))
+    )
+    db.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        db.execute("SELECT FROM entity")
+    assert not _reads_live_rows(db, "entity", S)
+    assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in expected} == expected
+    db.execute("RESET ROLE")
+    db.execute(sql.SQL("GRANT SELECT ON entity TO {}").format(sql.Identifier(role)))
+    db.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+    assert db.execute("SELECT entity_id FROM entity").fetchall() == [("C",)]
+    assert not _reads_live_rows(db, "entity", S)
+    assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in expected} == expected
+    db.execute("RESET ROLE")
+    db.execute("ALTER TABLE entity DISABLE ROW LEVEL SECURITY")
+    db.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+    assert _reads_live_rows(db, "entity", S)
+    assert {v: pyidsql.children_as_of(db, "entity", S, v) for v in expected} == expected
+    db.execute("RESET ROLE")
 
     db.execute("SELECT idsql.disable_state_version('entity')")
     assert not _reads_live_rows(db, "entity", S)

@@ -188,10 +188,10 @@ BEGIN
     PERFORM idsql._state_version_triggers_above(enable_state_version.tbl);
 
     IF enable_state_version.history THEN
-        IF v_was_off AND enable_state_version.parent IS NOT NULL THEN
-            PERFORM idsql._state_version_record_departures(enable_state_version.tbl);
-        END IF;
         IF enable_state_version.parent IS NOT NULL THEN
+            IF v_was_off THEN
+                PERFORM idsql._state_version_record_departures(enable_state_version.tbl);
+            END IF;
             EXECUTE format('SELECT array_agg(DISTINCT %s) FROM %s AS r WHERE pg_catalog.num_nulls(%s) = 0',
                            idsql._state_version_json(v_pk_cols, v_fk_cols, 'r'), enable_state_version.tbl,
                            idsql._state_version_columns(v_fk_cols, 'r'))

@@ -31,9 +31,17 @@ BEGIN
                 WHERE NOT has_column_privilege(p_tbl, c.col, 'SELECT')) THEN
         RETURN NULL;
     END IF;
-    SELECT array_agg(a.attnum ORDER BY a.attnum) INTO v_fk
-      FROM pg_attribute AS a
-     WHERE a.attrelid = p_tbl AND a.attname = ANY (v_cfg.fk_columns) AND NOT a.attisdropped;
+    -- Each value of the parent key in its foreign key column's type, as an expression of $1 that
+    -- planning folds to a constant (so the index is chosen for that parent); a key that does not
+    -- come back the same from those values is not one the table holds.
+    SELECT array_agg(f.attnum ORDER BY f.attnum),
+           string_agg(format('r.%I = %s', f.col, f.val), ' AND '),
+           'pg_catalog.jsonb_build_object(' || string_agg(format('%L, %s', f.pcol, f.val), ', ') || ') = $1'
+      INTO v_fk, v_match, v_same
+      FROM (SELECT c.col, c.pcol, a.attnum,
+                   format('($1 ->> %L)::%s', c.pcol, format_type(a.atttypid, a.atttypmod)) AS val
+              FROM unnest(v_cfg.fk_columns, v_cfg.parent_columns) AS c (col, pcol)
+              JOIN pg_attribute AS a ON a.attrelid = p_tbl AND a.attname = c.col AND NOT a.attisdropped) AS f;
     IF NOT EXISTS (
         SELECT FROM pg_index AS i
           JOIN pg_class AS ic ON ic.oid = i.indexrelid
@@ -46,15 +54,6 @@ BEGIN
     ) THEN
         RETURN NULL;
     END IF;
-    -- Each value of the parent key in its foreign key column's type, as an expression of $1 that
-    -- planning folds to a constant (so the index is chosen for that parent); a key that does not
-    -- come back the same from those values is not one the table holds.
-    SELECT string_agg(format('r.%I = %s', f.col, f.val), ' AND '),
-           'pg_catalog.jsonb_build_object(' || string_agg(format('%L, %s', f.pcol, f.val), ', ') || ') = $1'
-      INTO v_match, v_same
-      FROM (SELECT c.col, c.pcol, format('($1 ->> %L)::%s', c.pcol, format_type(a.atttypid, a.atttypmod)) AS val
-              FROM unnest(v_cfg.fk_columns, v_cfg.parent_columns) AS c (col, pcol)
-              JOIN pg_attribute AS a ON a.attrelid = p_tbl AND a.attname = c.col) AS f;
     BEGIN
         EXECUTE format(
             'SELECT CASE WHEN %1$s THEN COALESCE((SELECT pg_catalog.array_agg(pg_catalog.jsonb_hash_extended(%2$s, 0))'
